@@ -1,0 +1,55 @@
+"""Build the warehouse marts with dbt whenever new raw responses land.
+
+Scheduled on the raw-responses Asset that the probe DAG emits. Astronomer Cosmos renders
+the dbt project as a task group, so every seed, model and test is its own task in the UI;
+the marts land in `$CULTUREWATCH_DATA_DIR/warehouse.duckdb`, schema `marts`. The last task
+logs the per-country deviation-ratio table of each run.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, task
+from cosmos import DbtTaskGroup
+from pendulum import datetime
+
+from culturewatch.assets import MARTS, RAW_RESPONSES
+from culturewatch.transform.cosmos_setup import (
+    execution_config,
+    profile_config,
+    project_config,
+    render_config,
+)
+
+
+@dag(
+    schedule=[RAW_RESPONSES],
+    start_date=datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "culturewatch", "retries": 2},
+    tags=["culturewatch", "transform", "dbt"],
+    doc_md=__doc__,
+)
+def culturewatch_transform():
+    dbt_build = DbtTaskGroup(
+        group_id="dbt",
+        project_config=project_config(),
+        profile_config=profile_config(),
+        execution_config=execution_config(),
+        render_config=render_config(),
+        operator_args={"install_deps": False},
+    )
+
+    @task(outlets=[MARTS])
+    def summarize() -> None:
+        from culturewatch.reporting.summary import deviation_ratio_table, run_ids
+        from culturewatch.settings import data_paths
+
+        paths = data_paths()
+        for run_id in run_ids(paths):
+            print(deviation_ratio_table(paths, run_id))
+
+    dbt_build >> summarize()
+
+
+culturewatch_transform()

@@ -1,0 +1,146 @@
+"""The `culturewatch` command line: probe, build, demo, serve-model, summary, fetch-model."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from culturewatch.errors import CulturewatchError
+from culturewatch.settings import data_paths
+
+
+def _probe(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from culturewatch.config.loader import bundled_config
+    from culturewatch.probing.orchestrate import plan_probe
+    from culturewatch.probing.runner import pending_cells, run_probe
+
+    paths = data_paths(args.data_dir)
+    specs = plan_probe(args.config or bundled_config("embedded"))
+    for spec in specs:
+        todo, _ = pending_cells(spec, paths)
+        with tqdm(total=len(todo), desc=spec.label, unit="prompt") as bar:
+            outcome = run_probe(spec, paths, progress=bar.update)
+        print(f"{spec.label}: {outcome.cells_answered} answered now, "
+              f"{outcome.cells_already_done} already on disk, {outcome.requests_sent} requests sent")
+    print(f"raw responses: {paths.raw_responses}")
+
+
+def _build(args: argparse.Namespace) -> None:
+    from culturewatch.transform.dbt_build import build_marts
+
+    paths = data_paths(args.data_dir)
+    result = build_marts(paths, args.select)
+    print(f"dbt build: {result.nodes} nodes ok; warehouse: {paths.warehouse}")
+
+
+def _summary(args: argparse.Namespace) -> None:
+    from culturewatch.reporting.summary import deviation_ratio_table, run_ids
+
+    paths = data_paths(args.data_dir)
+    for run_id in [args.run_id] if args.run_id else run_ids(paths):
+        print(deviation_ratio_table(paths, run_id))
+        print()
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from culturewatch.demo import run_demo
+
+    paths = data_paths(args.data_dir)
+    result = run_demo(paths, Path(args.config) if args.config else None, port=args.port)
+    print(result.summary)
+    print(f"\nwarehouse: {paths.warehouse}  (marts in schema `marts`)")
+    print(f"raw responses: {paths.raw_responses}")
+    print(f"demo finished in {result.seconds / 60:.1f} min")
+
+
+def _fetch_model(args: argparse.Namespace) -> None:
+    from culturewatch.serving.model_files import assemble
+
+    print(assemble(args.model, data_paths(args.data_dir).models))
+
+
+def _serve_model(args: argparse.Namespace) -> None:
+    from culturewatch.serving.llama_server import LocalModelServer, stop_from_pidfile
+    from culturewatch.serving.model_files import assemble
+
+    paths = data_paths(args.data_dir)
+    pidfile = paths.root / "run" / f"model-server-{args.port}.json"
+    if args.stop:
+        print("stopped" if stop_from_pidfile(pidfile) else f"no server recorded in {pidfile}")
+        return
+    server = LocalModelServer(
+        args.model, assemble(args.model, paths.models), port=args.port,
+        log_path=paths.logs / f"model-server-{args.port}.log",
+    ).start()
+    print(f"serving {args.model} at {server.base_url} (log {server.log_path})", flush=True)
+    if args.background:
+        server.write_pidfile(pidfile)
+        print(f"stop it with: culturewatch serve-model --stop --port {args.port}")
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        assert server.process is not None
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="culturewatch", description=__doc__)
+    root.add_argument("--data-dir", help="default: $CULTUREWATCH_DATA_DIR or ./data")
+    root.add_argument("-v", "--verbose", action="store_true")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    probe = commands.add_parser("probe", help="ask the configured grid; resumes what is missing")
+    probe.add_argument("--config", help="run configuration YAML (default: the embedded default)")
+    probe.set_defaults(handler=_probe)
+
+    build = commands.add_parser("build", help="dbt build of all marts over the raw data")
+    build.add_argument("--select", help="dbt selection, e.g. marts.deviation_ratio+")
+    build.set_defaults(handler=_build)
+
+    summary = commands.add_parser("summary", help="per-country deviation-ratio table")
+    summary.add_argument("--run-id")
+    summary.set_defaults(handler=_summary)
+
+    demo = commands.add_parser("demo", help="the embedded default end to end through Airflow")
+    demo.add_argument("--config", help="run configuration YAML (default: the embedded default)")
+    demo.add_argument("--port", type=int, default=8091)
+    demo.set_defaults(handler=_demo)
+
+    serve = commands.add_parser("serve-model", help="serve a bundled GGUF model on 127.0.0.1")
+    serve.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
+    serve.add_argument("--port", type=int, default=8091)
+    serve.add_argument("--background", action="store_true")
+    serve.add_argument("--stop", action="store_true")
+    serve.set_defaults(handler=_serve_model)
+
+    fetch = commands.add_parser("fetch-model", help="assemble and verify a bundled GGUF model")
+    fetch.add_argument("model", nargs="?", default="qwen2.5-coder-1.5b-instruct")
+    fetch.set_defaults(handler=_fetch_model)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        args.handler(args)
+    except CulturewatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

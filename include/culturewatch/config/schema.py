@@ -1,0 +1,97 @@
+"""Typed run configuration. Credentials are referenced by environment variable, never inline."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+Setting = Literal["aligned", "english", "chinese", "full_grid"]
+# Only what the probe implements today is accepted; more styles, strategies and variants
+# arrive with the instruments work (issue 4) and widen these sets.
+Style = Literal["classification"]
+Strategy = Literal["aware"]
+Variant = Literal["base"]
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_SECRET_LOOKING = re.compile(r"^(sk-|Bearer\s)", re.IGNORECASE)
+
+
+class ModelEndpoint(BaseModel):
+    """One model to watch on an OpenAI-compatible endpoint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, description="model name exactly as the endpoint serves it")
+    base_url: HttpUrl
+    api_key_env: str | None = Field(
+        default=None, description="name of the environment variable holding the API key"
+    )
+    version: str = Field(
+        default="auto",
+        description="version identity; 'auto' derives a digest of what the endpoint reports",
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_reference(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if _SECRET_LOOKING.match(value) or not _ENV_NAME.match(value):
+            raise ValueError(
+                "must name an environment variable (e.g. OPENAI_API_KEY), never hold the key itself"
+            )
+        return value
+
+    def api_key(self) -> str:
+        """The key from the referenced variable; local servers without auth get a placeholder."""
+        if self.api_key_env is None:
+            return "not-needed"
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise KeyError(f"model {self.name!r}: environment variable {self.api_key_env} is not set")
+        return key
+
+
+class ProbeGrid(BaseModel):
+    """What to ask: instrument, countries × prompt languages (by setting), trials and sampling."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    instrument: str = "vsm2013"
+    settings: list[Setting] = Field(default_factory=lambda: ["aligned"], min_length=1)
+    countries: list[str] | Literal["all"] = "all"
+    styles: list[Style] = Field(default_factory=lambda: ["classification"], min_length=1)
+    strategy: Strategy = "aware"
+    variants: list[Variant] = Field(default_factory=lambda: ["base"], min_length=1)
+    trials: int = Field(default=1, ge=1, le=100)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    seed: int = 0
+    max_tokens: int = Field(default=16, ge=1, le=4096)
+
+
+class ClientLimits(BaseModel):
+    """How hard the probe may push an endpoint, and how it survives failures."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    concurrency: int = Field(default=2, ge=1, le=256)
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    batch_size: int = Field(default=24, ge=1, description="answers per raw Parquet file")
+
+
+class ProbeConfig(BaseModel):
+    """The whole run configuration file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    models: list[ModelEndpoint] = Field(min_length=1)
+    grid: ProbeGrid = Field(default_factory=ProbeGrid)
+    client: ClientLimits = Field(default_factory=ClientLimits)
+
+    @field_validator("models")
+    @classmethod
+    def _unique_names(cls, models: list[ModelEndpoint]) -> list[ModelEndpoint]:
+        keys = [(str(model.base_url), model.name) for model in models]
+        if len(set(keys)) != len(keys):
+            raise ValueError("the same model is listed twice on one endpoint")
+        return models

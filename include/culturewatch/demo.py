@@ -1,0 +1,62 @@
+"""The embedded default end to end: local model → probe DAG → transform DAG → summary."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, test_dag
+from culturewatch.config.loader import bundled_config, load_config
+from culturewatch.instruments.loader import load_instrument
+from culturewatch.probing.plan import cells_for, country_languages
+from culturewatch.reporting.summary import deviation_ratio_table, run_ids
+from culturewatch.serving.llama_server import LocalModelServer
+from culturewatch.serving.model_files import assemble
+from culturewatch.settings import DataPaths
+from culturewatch.storage.progress import rows_on_disk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    run_ids: list[str]
+    summary: str
+    seconds: float
+
+
+def planned_cells(config_path: Path) -> int:
+    config = load_config(config_path)
+    instrument = load_instrument(config.grid.instrument)
+    pairs = country_languages(config.grid, instrument)
+    return len(cells_for(config.grid, instrument, pairs)) * len(config.models)
+
+
+def run_demo(paths: DataPaths, config_path: Path | None = None, port: int = 8091) -> DemoResult:
+    """Serve the config's model locally, run both DAGs with `airflow dags test`, summarise."""
+    started = time.monotonic()
+    config_path = config_path or bundled_config("embedded")
+    config = load_config(config_path)
+    model_name = config.models[0].name
+    model_path = assemble(model_name, paths.models)
+    init_airflow(paths)
+    total = planned_cells(config_path)
+    server = LocalModelServer(model_name, model_path, port=port,
+                              log_path=paths.logs / f"model-server-{port}.log")
+    with server, tqdm(total=total, desc="probe answers on disk", unit="answer") as bar:
+        before = rows_on_disk(paths.raw_responses)
+
+        def show_progress() -> None:
+            bar.n = min(total, rows_on_disk(paths.raw_responses) - before)
+            bar.refresh()
+
+        test_dag(paths, PROBE_DAG, {"config": str(config_path)}, while_running=show_progress)
+    print("transforming with dbt (Cosmos task group) ...", flush=True)
+    test_dag(paths, TRANSFORM_DAG)
+    runs = run_ids(paths)
+    summary = "\n\n".join(deviation_ratio_table(paths, run_id) for run_id in runs)
+    return DemoResult(runs, summary, time.monotonic() - started)

@@ -1,0 +1,1 @@
+"""Survey instruments as data (YAML), validated on load."""

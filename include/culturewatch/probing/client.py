@@ -1,0 +1,135 @@
+"""Async chat client over the openai SDK: bounded concurrency, timeouts, retries, response cache.
+
+Retries with exponential backoff on 429, 5xx, timeouts and connection errors (honouring
+Retry-After) are the openai client's own; this module adds the concurrency bound, the cache,
+and the line between "the endpoint is down" (raise, so the task fails and can be resumed)
+and "this request is bad" (a 4xx other than 429: recorded as an error row, never retried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+
+import httpx
+import openai
+
+from culturewatch.config.schema import ClientLimits, ModelEndpoint
+from culturewatch.errors import EndpointError
+from culturewatch.probing.cache import ResponseCache, request_key
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    text: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_ms: float | None
+    cache_hit: bool
+    error: str | None = None
+
+
+class ChatClient:
+    """One endpoint's client. Use as an async context manager."""
+
+    def __init__(
+        self, endpoint: ModelEndpoint, limits: ClientLimits, cache: ResponseCache, model_version: str
+    ) -> None:
+        self.endpoint = endpoint
+        self.model_version = model_version
+        self._cache = cache
+        self._semaphore = asyncio.Semaphore(limits.concurrency)
+        self._openai = openai.AsyncOpenAI(
+            base_url=str(endpoint.base_url),
+            api_key=endpoint.api_key(),
+            timeout=limits.timeout_s,
+            max_retries=limits.max_retries,
+        )
+        self.requests_sent = 0
+        self.cache_hits = 0
+
+    async def __aenter__(self) -> ChatClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._openai.close()
+
+    def request_for(
+        self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int, seed: int | None,
+        trial: int,
+    ) -> dict[str, object]:
+        """The full request as cached: everything that can change the answer, and the trial."""
+        return {
+            "model": self.endpoint.name,
+            "model_version": self.model_version,
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "seed": seed,
+            "trial": trial,
+        }
+
+    async def complete(self, request: dict[str, object]) -> ChatResult:
+        key = request_key(request)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            return ChatResult(**{**cached, "cache_hit": True})
+        async with self._semaphore:
+            started = time.perf_counter()
+            try:
+                self.requests_sent += 1
+                response = await self._openai.chat.completions.create(
+                    model=self.endpoint.name,
+                    messages=request["messages"],  # type: ignore[arg-type]
+                    temperature=request["temperature"],  # type: ignore[arg-type]
+                    max_tokens=request["max_tokens"],  # type: ignore[arg-type]
+                    seed=request["seed"],  # type: ignore[arg-type]
+                )
+            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
+                raise EndpointError(
+                    f"{self.endpoint.name} at {self.endpoint.base_url}: {type(exc).__name__}: {exc} "
+                    f"(after the client's retries)"
+                ) from exc
+            except openai.APIStatusError as exc:
+                if exc.status_code in (401, 403, 404):
+                    raise EndpointError(
+                        f"{self.endpoint.name} at {self.endpoint.base_url}: HTTP {exc.status_code}: "
+                        f"{exc.message}"
+                    ) from exc
+                return ChatResult(None, None, None, None, False, f"HTTP {exc.status_code}: {exc.message}")
+            latency_ms = (time.perf_counter() - started) * 1000
+        usage = response.usage
+        result = ChatResult(
+            text=response.choices[0].message.content if response.choices else None,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            latency_ms=latency_ms,
+            cache_hit=False,
+        )
+        self._cache.put(key, request, {k: v for k, v in result.__dict__.items() if k != "cache_hit"})
+        return result
+
+
+def resolve_version(endpoint: ModelEndpoint, timeout_s: float = 30.0) -> str:
+    """The configured version, or a digest of what the endpoint reports for this model."""
+    if endpoint.version != "auto":
+        return endpoint.version
+    url = str(endpoint.base_url).rstrip("/") + "/models"
+    try:
+        reply = httpx.get(
+            url, timeout=timeout_s, headers={"Authorization": f"Bearer {endpoint.api_key()}"}
+        )
+        reply.raise_for_status()
+        served = reply.json().get("data", [])
+    except (httpx.HTTPError, ValueError) as exc:
+        raise EndpointError(f"cannot list models at {url}: {exc}") from exc
+    for entry in served:
+        if entry.get("id") == endpoint.name:
+            digest = hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()[:12]
+            return f"digest-{digest}"
+    names = [entry.get("id") for entry in served]
+    raise EndpointError(f"model {endpoint.name!r} is not served at {url}; it serves {names}")

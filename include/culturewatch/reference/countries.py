@@ -1,0 +1,53 @@
+"""The 20 countries and their prompt languages (Sukiennik et al., Table A), loaded from CSV."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError, field_validator
+
+from culturewatch.errors import InputFileError
+
+COUNTRIES_CSV = Path(__file__).with_name("countries.csv")
+
+
+class Country(BaseModel, frozen=True):
+    """One persona country and the language it is prompted in when `aligned`."""
+
+    country_code: str
+    iso3: str
+    country_name: str
+    language_code: str
+    language_name: str
+
+    @field_validator("country_code")
+    @classmethod
+    def _alpha2(cls, value: str) -> str:
+        if len(value) != 2 or not value.isupper():
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code")
+        return value
+
+
+@cache
+def load_countries(path: Path = COUNTRIES_CSV) -> tuple[Country, ...]:
+    """All countries in file order; rejects duplicates and malformed rows by line number."""
+    countries: list[Country] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line_number, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                countries.append(Country.model_validate(row))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(part) for part in first["loc"])
+                raise InputFileError(path, f"line {line_number}: {field}", first["msg"]) from exc
+    codes = [country.country_code for country in countries]
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise InputFileError(path, "country_code", f"duplicate codes {duplicates}")
+    return tuple(countries)
+
+
+def countries_by_code() -> dict[str, Country]:
+    return {country.country_code: country for country in load_countries()}

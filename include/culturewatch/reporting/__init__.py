@@ -1,0 +1,1 @@
+"""Readable views of the marts: the terminal summary, later figures and reports."""

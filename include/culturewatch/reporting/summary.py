@@ -1,0 +1,51 @@
+"""A per-country deviation-ratio table for a run, read from the marts (no metric computed here)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from culturewatch.settings import DataPaths
+
+SUMMARY_SQL = """
+select
+    dr.country,
+    c.country_name,
+    dr.setting,
+    dr.deviation_ratio,
+    dr.null_reason,
+    dr.n_trials,
+    dr.n_dimensions
+from marts.deviation_ratio as dr
+left join main.countries as c on c.country_code = dr.country
+where dr.run_id = $run_id and dr.dimension = 'overall'
+order by dr.setting, dr.deviation_ratio desc nulls last, dr.country
+"""
+
+
+def run_ids(paths: DataPaths) -> list[str]:
+    """Every run in the marts, oldest first."""
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select run_id from marts.vsm_country_scores group by run_id order by run_id"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def deviation_ratio_table(paths: DataPaths, run_id: str) -> str:
+    """Render the overall DR per country and setting as aligned text."""
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        rows = con.execute(SUMMARY_SQL, {"run_id": run_id}).fetchall()
+        valid = con.execute(
+            "select sum(n_valid), count(*) * 24 from marts.vsm_country_scores where run_id = $run_id",
+            {"run_id": run_id},
+        ).fetchone()
+    header = f"{'country':<16}{'setting':<18}{'DR':>8}  {'trials':>6}  {'dims':>4}  note"
+    lines = [f"run {run_id}", header, "-" * len(header)]
+    for code, name, setting, ratio, reason, trials, dims in rows:
+        shown = f"{ratio:8.3f}" if ratio is not None else f"{'null':>8}"
+        lines.append(
+            f"{(name or code):<16}{setting:<18}{shown}  {trials or 0:>6}  {dims or 0:>4}  {reason or ''}"
+        )
+    if valid and valid[1]:
+        lines.append(f"valid item answers: {valid[0]}/{valid[1]}")
+    return "\n".join(lines)

@@ -1,0 +1,151 @@
+"""Start, health-check and stop the local llama.cpp OpenAI-compatible server (own virtualenv)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from culturewatch.errors import CulturewatchError
+from culturewatch.serving.model_files import model_file
+from culturewatch.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+MODEL_PYTHON_ENV = "CULTUREWATCH_MODEL_PYTHON"
+
+
+def model_server_python() -> Path:
+    """The interpreter of the model server's own venv (its fastapi conflicts with Airflow's)."""
+    chosen = os.environ.get(MODEL_PYTHON_ENV)
+    python = Path(chosen) if chosen else PROJECT_ROOT / ".venv-model" / "bin" / "python"
+    if not python.exists():
+        raise CulturewatchError(
+            f"model server interpreter {python} not found: run `make setup` (or set {MODEL_PYTHON_ENV})"
+        )
+    return python
+
+
+@dataclass
+class LocalModelServer:
+    """llama-cpp-python's server for one GGUF file on 127.0.0.1; a context manager."""
+
+    name: str
+    model_path: Path
+    port: int = 8091
+    log_path: Path | None = None
+    n_threads: int = 2
+    n_ctx: int = 2048
+    startup_timeout_s: float = 180.0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        return [
+            str(model_server_python()), "-m", "llama_cpp.server",
+            "--model", str(self.model_path),
+            "--model_alias", self.name,
+            "--chat_format", model_file(self.name).chat_format,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--n_threads", str(self.n_threads),
+            "--n_ctx", str(self.n_ctx),
+        ]
+
+    def healthy(self) -> bool:
+        try:
+            reply = httpx.get(f"{self.base_url}/models", timeout=5)
+        except httpx.HTTPError:
+            return False
+        return reply.status_code == 200 and any(
+            entry.get("id") == self.name for entry in reply.json().get("data", [])
+        )
+
+    def start(self) -> LocalModelServer:
+        if self.healthy():
+            raise CulturewatchError(f"a server already answers on port {self.port}")
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = (self.log_path or Path(os.devnull)).open("ab")
+        self.process = subprocess.Popen(
+            self.command(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise CulturewatchError(
+                    f"model server exited with code {self.process.returncode} during start-up; "
+                    f"see {self.log_path}:\n{self._log_tail()}"
+                )
+            if self.healthy():
+                log.info("model server %s ready at %s (pid %d)", self.name, self.base_url,
+                         self.process.pid)
+                return self
+            time.sleep(0.5)
+        self.stop()
+        raise CulturewatchError(f"model server not healthy after {self.startup_timeout_s:.0f}s")
+
+    def stop(self) -> None:
+        """Stop the server's whole process group: TERM, then KILL after 10 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        group = os.getpgid(self.process.pid)
+        os.killpg(group, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(group, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """Kill abruptly (what a crash looks like to the probe)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(os.getpgid(self.process.pid), signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def _log_tail(self, lines: int = 20) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def chat_requests_served(self) -> int:
+        """Chat completion requests the server answered, counted from its access log."""
+        if not self.log_path or not self.log_path.exists():
+            raise CulturewatchError("request counting needs a log_path")
+        return sum(
+            '"POST /v1/chat/completions HTTP/1.1"' in line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+        )
+
+    def write_pidfile(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        assert self.process is not None
+        path.write_text(json.dumps({"pid": self.process.pid, "port": self.port, "name": self.name}))
+
+    def __enter__(self) -> LocalModelServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def stop_from_pidfile(path: Path) -> bool:
+    """Stop a server started in the background by `culturewatch serve-model --background`."""
+    if not path.exists():
+        return False
+    pid = json.loads(path.read_text())["pid"]
+    try:
+        os.killpg(os.getpgid(pid), signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    path.unlink()
+    return True

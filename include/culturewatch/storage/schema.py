@@ -1,0 +1,69 @@
+"""The raw response contract (DESIGN.md) as the one Arrow schema every writer and reader uses."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+RAW_RESPONSE_KEY: tuple[str, ...] = (
+    "run_id",
+    "instrument",
+    "item_id",
+    "country",
+    "prompt_language",
+    "style",
+    "strategy",
+    "variant",
+    "trial",
+)
+
+RAW_RESPONSE_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("model_version", pa.string(), nullable=False),
+        pa.field("instrument", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("country", pa.string()),
+        pa.field("prompt_language", pa.string(), nullable=False),
+        pa.field("style", pa.string(), nullable=False),
+        pa.field("strategy", pa.string(), nullable=False),
+        pa.field("variant", pa.string(), nullable=False),
+        pa.field("trial", pa.int32(), nullable=False),
+        pa.field("prompt", pa.string(), nullable=False),
+        pa.field("response_text", pa.string()),
+        pa.field("answer", pa.float64()),
+        pa.field("answer_probs", pa.list_(pa.float64())),
+        pa.field("parse_status", pa.string(), nullable=False),
+        pa.field("requested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("instrument_version", pa.string(), nullable=False),
+        pa.field("parser_version", pa.string(), nullable=False),
+        pa.field("temperature", pa.float64(), nullable=False),
+        pa.field("seed", pa.int64()),
+        pa.field("max_tokens", pa.int32(), nullable=False),
+        pa.field("latency_ms", pa.float64()),
+        pa.field("prompt_tokens", pa.int32()),
+        pa.field("completion_tokens", pa.int32()),
+        pa.field("cache_hit", pa.bool_(), nullable=False),
+        pa.field("error", pa.string()),
+    ]
+)
+
+RAW_RESPONSE_COLUMNS: tuple[str, ...] = tuple(RAW_RESPONSE_SCHEMA.names)
+
+RUN_EVENT_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("event", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("model_version", pa.string(), nullable=False),
+        pa.field("base_url", pa.string(), nullable=False),
+        pa.field("prompt_language", pa.string()),
+        pa.field("cells_planned", pa.int64(), nullable=False),
+        pa.field("cells_answered", pa.int64(), nullable=False),
+        pa.field("requests_sent", pa.int64(), nullable=False),
+        pa.field("prompt_tokens", pa.int64(), nullable=False),
+        pa.field("completion_tokens", pa.int64(), nullable=False),
+        pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("message", pa.string()),
+    ]
+)
