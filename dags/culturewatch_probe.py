@@ -23,8 +23,9 @@ from culturewatch.config.loader import bundled_config
     start_date=datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     default_args={"owner": "culturewatch", "retries": 2},
-    params={"config": Param(str(bundled_config("embedded")), type="string",
-                            description="run configuration YAML")},
+    params={
+        "config": Param(str(bundled_config("embedded")), type="string", description="run configuration YAML")
+    },
     tags=["culturewatch", "probe"],
     doc_md=__doc__,
 )

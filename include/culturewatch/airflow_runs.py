@@ -39,9 +39,7 @@ def airflow_env(paths: DataPaths) -> dict[str, str]:
     }
 
 
-def _airflow(
-    paths: DataPaths, args: list[str], while_running: Callable[[], None] | None = None
-) -> None:
+def _airflow(paths: DataPaths, args: list[str], while_running: Callable[[], None] | None = None) -> None:
     """Run an airflow CLI command, its output to a log file; `while_running` is polled meanwhile."""
     executable = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
     paths.logs.mkdir(parents=True, exist_ok=True)
@@ -70,7 +68,9 @@ def init_airflow(paths: DataPaths) -> None:
 
 
 def test_dag(
-    paths: DataPaths, dag_id: str, conf: dict[str, object] | None = None,
+    paths: DataPaths,
+    dag_id: str,
+    conf: dict[str, object] | None = None,
     while_running: Callable[[], None] | None = None,
 ) -> None:
     """`airflow dags test` one DAG run in-process; raises with the log tail if any task fails."""

@@ -25,8 +25,10 @@ def _probe(args: argparse.Namespace) -> None:
         todo, _ = pending_cells(spec, paths)
         with tqdm(total=len(todo), desc=spec.label, unit="prompt") as bar:
             outcome = run_probe(spec, paths, progress=bar.update)
-        print(f"{spec.label}: {outcome.cells_answered} answered now, "
-              f"{outcome.cells_already_done} already on disk, {outcome.requests_sent} requests sent")
+        print(
+            f"{spec.label}: {outcome.cells_answered} answered now, "
+            f"{outcome.cells_already_done} already on disk, {outcome.requests_sent} requests sent"
+        )
     print(f"raw responses: {paths.raw_responses}")
 
 
@@ -74,7 +76,9 @@ def _serve_model(args: argparse.Namespace) -> None:
         print("stopped" if stop_from_pidfile(pidfile) else f"no server recorded in {pidfile}")
         return
     server = LocalModelServer(
-        args.model, assemble(args.model, paths.models), port=args.port,
+        args.model,
+        assemble(args.model, paths.models),
+        port=args.port,
         log_path=paths.logs / f"model-server-{args.port}.log",
     ).start()
     print(f"serving {args.model} at {server.base_url} (log {server.log_path})", flush=True)

@@ -45,8 +45,9 @@ def run_demo(paths: DataPaths, config_path: Path | None = None, port: int = 8091
     model_path = assemble(model_name, paths.models)
     init_airflow(paths)
     total = planned_cells(config_path)
-    server = LocalModelServer(model_name, model_path, port=port,
-                              log_path=paths.logs / f"model-server-{port}.log")
+    server = LocalModelServer(
+        model_name, model_path, port=port, log_path=paths.logs / f"model-server-{port}.log"
+    )
     with server, tqdm(total=total, desc="probe answers on disk", unit="answer") as bar:
         before = rows_on_disk(paths.raw_responses)
 

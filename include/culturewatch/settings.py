@@ -10,6 +10,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DATA_DIR_ENV = "CULTUREWATCH_DATA_DIR"
+MODELS_DIR_ENV = "CULTUREWATCH_MODELS_DIR"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ class DataPaths:
 
     @property
     def models(self) -> Path:
-        return self.root / "models"
+        """Assembled GGUF files: $CULTUREWATCH_MODELS_DIR (shared between data dirs) or <root>/models."""
+        shared = os.environ.get(MODELS_DIR_ENV)
+        return Path(shared).expanduser().resolve() if shared else self.root / "models"
 
     @property
     def logs(self) -> Path:

@@ -19,7 +19,9 @@ def _placeholders(template: str) -> set[str]:
 def _require_placeholders(template: str, required: set[str], what: str) -> str:
     found = _placeholders(template)
     if found != required:
-        raise ValueError(f"{what} must use exactly the placeholders {sorted(required)}, found {sorted(found)}")
+        raise ValueError(
+            f"{what} must use exactly the placeholders {sorted(required)}, found {sorted(found)}"
+        )
     return template
 
 
@@ -119,9 +121,7 @@ class Instrument(BaseModel):
                     raise ValueError(f"language {code!r}, item {item.id}: no stem for block {item.block!r}")
                 labels = texts.option_sets.get(item.option_set)
                 if labels is None:
-                    raise ValueError(
-                        f"language {code!r}, item {item.id}: no option set {item.option_set!r}"
-                    )
+                    raise ValueError(f"language {code!r}, item {item.id}: no option set {item.option_set!r}")
                 if len(labels) != self.scale.size:
                     raise ValueError(
                         f"language {code!r}, option set {item.option_set!r}: {len(labels)} labels "

@@ -39,7 +39,11 @@ class ResponseCache:
         with self._lock:
             self._db.execute(
                 "insert or replace into responses (key, request, response) values (?, ?, ?)",
-                (key, json.dumps(request, ensure_ascii=False), json.dumps(response, ensure_ascii=False)),
+                (
+                    key,
+                    json.dumps(request, ensure_ascii=False),
+                    json.dumps(response, ensure_ascii=False),
+                ),
             )
 
     def __len__(self) -> int:

@@ -36,7 +36,11 @@ class ChatClient:
     """One endpoint's client. Use as an async context manager."""
 
     def __init__(
-        self, endpoint: ModelEndpoint, limits: ClientLimits, cache: ResponseCache, model_version: str
+        self,
+        endpoint: ModelEndpoint,
+        limits: ClientLimits,
+        cache: ResponseCache,
+        model_version: str,
     ) -> None:
         self.endpoint = endpoint
         self.model_version = model_version
@@ -58,7 +62,12 @@ class ChatClient:
         await self._openai.close()
 
     def request_for(
-        self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int, seed: int | None,
+        self,
+        messages: list[dict[str, str]],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
         trial: int,
     ) -> dict[str, object]:
         """The full request as cached: everything that can change the answer, and the trial."""
@@ -89,7 +98,11 @@ class ChatClient:
                     max_tokens=request["max_tokens"],  # type: ignore[arg-type]
                     seed=request["seed"],  # type: ignore[arg-type]
                 )
-            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
+            except (
+                openai.APIConnectionError,
+                openai.RateLimitError,
+                openai.InternalServerError,
+            ) as exc:
                 raise EndpointError(
                     f"{self.endpoint.name} at {self.endpoint.base_url}: {type(exc).__name__}: {exc} "
                     f"(after the client's retries)"
@@ -120,9 +133,7 @@ def resolve_version(endpoint: ModelEndpoint, timeout_s: float = 30.0) -> str:
         return endpoint.version
     url = str(endpoint.base_url).rstrip("/") + "/models"
     try:
-        reply = httpx.get(
-            url, timeout=timeout_s, headers={"Authorization": f"Bearer {endpoint.api_key()}"}
-        )
+        reply = httpx.get(url, timeout=timeout_s, headers={"Authorization": f"Bearer {endpoint.api_key()}"})
         reply.raise_for_status()
         served = reply.json().get("data", [])
     except (httpx.HTTPError, ValueError) as exc:

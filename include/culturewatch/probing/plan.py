@@ -111,9 +111,7 @@ class ProbeSpec:
         )
 
 
-def build_specs(
-    config: ProbeConfig, instrument: Instrument, versions: dict[str, str]
-) -> list[ProbeSpec]:
+def build_specs(config: ProbeConfig, instrument: Instrument, versions: dict[str, str]) -> list[ProbeSpec]:
     """One spec per (model version × prompt language); `versions` maps model name to its version."""
     pairs = country_languages(config.grid, instrument)
     languages = sorted({language for _, language in pairs})

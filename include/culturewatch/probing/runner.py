@@ -40,8 +40,15 @@ class ProbeOutcome:
 
 
 def _row(
-    spec: ProbeSpec, instrument: Instrument, cell: ProbeCell, prompt: str, result: ChatResult,
-    requested_at: datetime, temperature: float, seed: int | None, max_tokens: int,
+    spec: ProbeSpec,
+    instrument: Instrument,
+    cell: ProbeCell,
+    prompt: str,
+    result: ChatResult,
+    requested_at: datetime,
+    temperature: float,
+    seed: int | None,
+    max_tokens: int,
 ) -> dict[str, object]:
     item = instrument.item(cell.item_id)
     labels = instrument.languages[cell.prompt_language].option_sets[item.option_set]
@@ -78,9 +85,20 @@ def pending_cells(spec: ProbeSpec, paths: DataPaths) -> tuple[list[ProbeCell], i
     cells = cells_for(grid, instrument, pairs)
     done = read_keys(paths.run_dir(spec.run_id))
     todo = [
-        cell for cell in cells
-        if (spec.run_id, cell.instrument, cell.item_id, cell.country, cell.prompt_language,
-            cell.style, cell.strategy, cell.variant, cell.trial) not in done
+        cell
+        for cell in cells
+        if (
+            spec.run_id,
+            cell.instrument,
+            cell.item_id,
+            cell.country,
+            cell.prompt_language,
+            cell.style,
+            cell.strategy,
+            cell.variant,
+            cell.trial,
+        )
+        not in done
     ]
     return todo, len(cells) - len(todo)
 
@@ -107,13 +125,25 @@ async def _ask_all(
         messages = render_messages(instrument, cell)
         seed = grid.seed + cell.trial
         request = client.request_for(
-            messages, temperature=grid.temperature, max_tokens=grid.max_tokens, seed=seed,
+            messages,
+            temperature=grid.temperature,
+            max_tokens=grid.max_tokens,
+            seed=seed,
             trial=cell.trial,
         )
         requested_at = datetime.now(UTC)
         result = await client.complete(request)
-        return _row(spec, instrument, cell, prompt_text(messages), result, requested_at,
-                    grid.temperature, seed, grid.max_tokens)
+        return _row(
+            spec,
+            instrument,
+            cell,
+            prompt_text(messages),
+            result,
+            requested_at,
+            grid.temperature,
+            seed,
+            grid.max_tokens,
+        )
 
     try:
         async with ChatClient(endpoint, limits, cache, spec.model_version) as client:
@@ -134,9 +164,7 @@ async def _ask_all(
                     task.cancel()
                 outcomes = await asyncio.gather(*tasks, return_exceptions=True)
                 # Keep every answer that did arrive, also those not yet consumed above.
-                buffer.extend(
-                    row for row in outcomes if isinstance(row, dict) and id(row) not in consumed
-                )
+                buffer.extend(row for row in outcomes if isinstance(row, dict) and id(row) not in consumed)
                 raise
             finally:
                 flush()
@@ -146,26 +174,35 @@ async def _ask_all(
 
 
 def _record_event(
-    spec: ProbeSpec, paths: DataPaths, event: str, planned: int, answered: int, sent: int,
-    prompt_tokens: int, completion_tokens: int, message: str | None = None,
+    spec: ProbeSpec,
+    paths: DataPaths,
+    event: str,
+    planned: int,
+    answered: int,
+    sent: int,
+    prompt_tokens: int,
+    completion_tokens: int,
+    message: str | None = None,
 ) -> None:
     write_batch(
         paths.raw_runs / f"run_id={spec.run_id}",
-        [{
-            "run_id": spec.run_id,
-            "event": event,
-            "model": spec.endpoint["name"],
-            "model_version": spec.model_version,
-            "base_url": spec.endpoint["base_url"],
-            "prompt_language": spec.prompt_language,
-            "cells_planned": planned,
-            "cells_answered": answered,
-            "requests_sent": sent,
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "recorded_at": datetime.now(UTC),
-            "message": message,
-        }],
+        [
+            {
+                "run_id": spec.run_id,
+                "event": event,
+                "model": spec.endpoint["name"],
+                "model_version": spec.model_version,
+                "base_url": spec.endpoint["base_url"],
+                "prompt_language": spec.prompt_language,
+                "cells_planned": planned,
+                "cells_answered": answered,
+                "requests_sent": sent,
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "recorded_at": datetime.now(UTC),
+                "message": message,
+            }
+        ],
         RUN_EVENT_SCHEMA,
     )
 
@@ -174,8 +211,13 @@ def run_probe(spec: ProbeSpec, paths: DataPaths, progress: Progress | None = Non
     """Ask every cell of `spec` that the run does not have yet; resumable after any failure."""
     todo, already = pending_cells(spec, paths)
     planned = len(todo) + already
-    log.info("probe %s: %d cells planned, %d already on disk, %d to ask",
-             spec.label, planned, already, len(todo))
+    log.info(
+        "probe %s: %d cells planned, %d already on disk, %d to ask",
+        spec.label,
+        planned,
+        already,
+        len(todo),
+    )
     _record_event(spec, paths, "started", planned, already, 0, 0, 0)
     try:
         answered, sent, hits, prompt_tokens, completion_tokens = asyncio.run(
@@ -188,8 +230,23 @@ def run_probe(spec: ProbeSpec, paths: DataPaths, progress: Progress | None = Non
             f"probe {spec.label} failed with {done_now}/{planned} cells on disk (kept; a retry asks "
             f"only the rest): {exc}"
         ) from exc
-    _record_event(spec, paths, "completed", planned, already + answered, sent,
-                  prompt_tokens, completion_tokens)
-    log.info("probe %s: %d answered now (%d requests, %d cache hits), %d/%d on disk",
-             spec.label, answered, sent, hits, already + answered, planned)
+    _record_event(
+        spec,
+        paths,
+        "completed",
+        planned,
+        already + answered,
+        sent,
+        prompt_tokens,
+        completion_tokens,
+    )
+    log.info(
+        "probe %s: %d answered now (%d requests, %d cache hits), %d/%d on disk",
+        spec.label,
+        answered,
+        sent,
+        hits,
+        already + answered,
+        planned,
+    )
     return ProbeOutcome(spec.run_id, spec.prompt_language, planned, already, answered, sent, hits)

@@ -9,8 +9,10 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError, field_validator
 
 from culturewatch.errors import InputFileError
+from culturewatch.settings import DBT_PROJECT_DIR
 
-COUNTRIES_CSV = Path(__file__).with_name("countries.csv")
+# One source of truth shared with dbt (the `countries` seed).
+COUNTRIES_CSV = DBT_PROJECT_DIR / "seeds" / "reference" / "countries.csv"
 
 
 class Country(BaseModel, frozen=True):

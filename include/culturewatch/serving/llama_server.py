@@ -51,14 +51,23 @@ class LocalModelServer:
 
     def command(self) -> list[str]:
         return [
-            str(model_server_python()), "-m", "llama_cpp.server",
-            "--model", str(self.model_path),
-            "--model_alias", self.name,
-            "--chat_format", model_file(self.name).chat_format,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_threads", str(self.n_threads),
-            "--n_ctx", str(self.n_ctx),
+            str(model_server_python()),
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            self.name,
+            "--chat_format",
+            model_file(self.name).chat_format,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_threads",
+            str(self.n_threads),
+            "--n_ctx",
+            str(self.n_ctx),
         ]
 
     def healthy(self) -> bool:
@@ -87,8 +96,12 @@ class LocalModelServer:
                     f"see {self.log_path}:\n{self._log_tail()}"
                 )
             if self.healthy():
-                log.info("model server %s ready at %s (pid %d)", self.name, self.base_url,
-                         self.process.pid)
+                log.info(
+                    "model server %s ready at %s (pid %d)",
+                    self.name,
+                    self.base_url,
+                    self.process.pid,
+                )
                 return self
             time.sleep(0.5)
         self.stop()

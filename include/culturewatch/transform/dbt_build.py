@@ -42,8 +42,9 @@ def run_dbt(paths: DataPaths, args: Sequence[str]) -> DbtResult:
     previous = {key: os.environ.get(key) for key in dbt_env(paths)}
     os.environ.update(dbt_env(paths))
     try:
-        outcome = dbtRunner().invoke([*args, "--project-dir", str(DBT_PROJECT_DIR),
-                                      "--profiles-dir", str(DBT_PROJECT_DIR)])
+        outcome = dbtRunner().invoke(
+            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+        )
     finally:
         for key, value in previous.items():
             if value is None:

@@ -1,0 +1,10 @@
+{#-
+    Join condition equating `columns` of two relations, NULL matching NULL
+    (`is not distinct from`): grid keys contain nullable columns such as `country`
+    of persona-free prompts.
+-#}
+{% macro null_safe_join(left_alias, right_alias, columns) -%}
+    {%- for column in columns %}
+    {% if not loop.first %}and {% endif %}{{ left_alias }}.{{ column }} is not distinct from {{ right_alias }}.{{ column }}
+    {%- endfor %}
+{%- endmacro %}

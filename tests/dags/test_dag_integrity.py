@@ -1,0 +1,72 @@
+"""Every DAG imports, has no cycle, and carries the arguments ops rely on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, airflow_env, init_airflow
+from culturewatch.settings import PROJECT_ROOT, data_paths
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory: pytest.TempPathFactory):
+    paths = data_paths(tmp_path_factory.mktemp("data"))
+    init_airflow(paths)  # Cosmos caches its dbt listing in Airflow Variables
+    env = airflow_env(paths)
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+
+        yield DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_no_import_errors(dagbag) -> None:
+    assert dagbag.import_errors == {}
+
+
+def test_expected_dags(dagbag) -> None:
+    assert {PROBE_DAG, TRANSFORM_DAG} <= set(dagbag.dag_ids)
+
+
+def test_required_arguments(dagbag) -> None:
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.tags, f"{dag_id} has no tags"
+        assert dag.doc_md, f"{dag_id} has no doc_md"
+        assert dag.default_args.get("retries", 0) >= 2, f"{dag_id}: retries < 2"
+        assert dag.default_args.get("owner"), f"{dag_id}: no owner"
+        assert not dag.catchup, f"{dag_id}: catchup on"
+
+
+def test_probe_maps_over_specs_and_emits_the_raw_asset(dagbag) -> None:
+    dag = dagbag.get_dag(PROBE_DAG)
+    ask = dag.get_task("ask")
+    assert ask.is_mapped if hasattr(ask, "is_mapped") else type(ask).__name__ == "MappedOperator"
+    outlets = [asset.name for asset in dag.get_task("publish").outlets]
+    assert outlets == ["culturewatch_raw_responses"]
+
+
+def test_transform_is_scheduled_on_the_raw_asset_and_renders_dbt_tasks(dagbag) -> None:
+    dag = dagbag.get_dag(TRANSFORM_DAG)
+    from airflow.sdk import AssetAll
+
+    from culturewatch.assets import RAW_RESPONSES
+
+    condition = dag.timetable.asset_condition
+    assets = condition.objects if isinstance(condition, AssetAll) else [condition]
+    assert [asset.name for asset in assets] == [RAW_RESPONSES.name]
+    task_ids = set(dag.task_ids)
+    assert any(task_id.startswith("dbt.vsm_country_scores") for task_id in task_ids), task_ids
+    assert any(task_id.startswith("dbt.deviation_ratio") for task_id in task_ids), task_ids
+
+
+def test_dag_files_read_no_variables_or_connections_at_parse_time() -> None:
+    for path in Path(PROJECT_ROOT / "dags").glob("*.py"):
+        text = path.read_text()
+        assert "Variable.get" not in text and "BaseHook.get_connection" not in text, path

@@ -1,0 +1,92 @@
+"""A deterministic, scripted OpenAI-compatible server for unit tests of the client only."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Scripted:
+    status: int = 200
+    content: str = "3"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeOpenAIServer:
+    """Answers /v1/chat/completions from a script (then `default`), and records every request."""
+
+    def __init__(self, default: Scripted | None = None) -> None:
+        self.script: deque[Scripted] = deque()
+        self.default = default or Scripted()
+        self.requests: list[dict] = []
+        self.fail_after: int | None = None
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(body)
+                if server.fail_after is not None and len(server.requests) > server.fail_after:
+                    reply = Scripted(status=503, content="down")
+                else:
+                    reply = server.script.popleft() if server.script else server.default
+                if reply.status != 200:
+                    self._send(reply.status, {"error": {"message": reply.content}}, reply.headers)
+                    return
+                user = body["messages"][-1]["content"]
+                self._send(
+                    200,
+                    {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": reply.content},
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": len(user.split()),
+                            "completion_tokens": 1,
+                            "total_tokens": len(user.split()) + 1,
+                        },
+                    },
+                )
+
+            def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,93 @@
+import pytest
+
+from culturewatch.config.schema import ModelEndpoint, ProbeConfig, ProbeGrid
+from culturewatch.errors import CulturewatchError
+from culturewatch.instruments.loader import load_instrument
+from culturewatch.probing.plan import (
+    ProbeCell,
+    build_specs,
+    cells_for,
+    country_languages,
+    run_id_for,
+)
+from culturewatch.probing.prompts import prompt_text, render_messages
+
+VSM = load_instrument("vsm2013")
+
+
+def test_english_setting_asks_every_country_in_english() -> None:
+    pairs = country_languages(ProbeGrid(settings=["english"]), VSM)
+    assert len(pairs) == 20 and {language for _, language in pairs} == {"en"}
+
+
+def test_aligned_setting_needs_translations_it_names() -> None:
+    with pytest.raises(CulturewatchError, match=r"no texts in prompt language\(s\) \['ar', 'bn'"):
+        country_languages(ProbeGrid(settings=["aligned"]), VSM)
+
+
+def test_aligned_for_the_us_is_english() -> None:
+    assert country_languages(ProbeGrid(settings=["aligned"], countries=["US"]), VSM) == [("US", "en")]
+
+
+def test_cells_cover_items_times_trials_in_prefix_friendly_order() -> None:
+    grid = ProbeGrid(settings=["english"], countries=["US", "JP"], trials=2)
+    cells = cells_for(grid, VSM, country_languages(grid, VSM))
+    assert len(cells) == 2 * 24 * 2
+    assert len(set(cells)) == len(cells)
+    # one country's prompts are consecutive so the server can reuse the shared prefix
+    assert [cell.country for cell in cells[:48]] == ["JP"] * 48
+
+
+def test_render_follows_sukiennik_table_1() -> None:
+    messages = render_messages(
+        VSM, ProbeCell("vsm2013", "m02", "US", "en", "classification", "aware", "base", 0)
+    )
+    assert messages[0] == {
+        "role": "system",
+        "content": "Your role is an average person from United States. "
+        "Make only one choice and always include a numerical value in your response.",
+    }
+    assert messages[1]["content"] == (
+        "In choosing an ideal job, how important would it be to you to:\n"
+        "have a boss (direct superior) you can respect\n"
+        "(1) of utmost importance; (2) very important; (3) of moderate importance; "
+        "(4) of little importance; (5) of very little or no importance?"
+    )
+    assert prompt_text(messages).startswith("[system]\nYour role is an average person from United States.")
+
+
+def test_items_without_a_block_stem_start_with_the_item() -> None:
+    messages = render_messages(
+        VSM, ProbeCell("vsm2013", "m18", "JP", "en", "classification", "aware", "base", 0)
+    )
+    assert messages[1]["content"].startswith(
+        "All in all, how would you describe your state of health these days?"
+    )
+    assert "(1) very good" in messages[1]["content"]
+
+
+def test_run_id_is_reproducible_and_changes_with_the_grid() -> None:
+    endpoint = ModelEndpoint(name="Qwen 1.5B", base_url="http://127.0.0.1:1/v1")
+    grid = ProbeGrid(settings=["english"])
+    first = run_id_for(endpoint, "v1", grid, VSM)
+    assert first == run_id_for(endpoint, "v1", grid, VSM)
+    assert first.startswith("qwen-1-5b--v1--")
+    assert first != run_id_for(endpoint, "v2", grid, VSM)
+    assert first != run_id_for(endpoint, "v1", ProbeGrid(settings=["english"], trials=3), VSM)
+
+
+def test_specs_are_one_per_model_version_and_language() -> None:
+    config = ProbeConfig(
+        models=[
+            {"name": "a", "base_url": "http://127.0.0.1:1/v1"},
+            {"name": "b", "base_url": "http://127.0.0.1:1/v1"},
+        ],
+        grid={"settings": ["english"], "countries": ["US", "EG"]},
+    )
+    specs = build_specs(config, VSM, {"a": "1", "b": "2"})
+    assert [(spec.endpoint["name"], spec.prompt_language, spec.countries) for spec in specs] == [
+        ("a", "en", ["EG", "US"]),
+        ("b", "en", ["EG", "US"]),
+    ]
+    assert specs[0].label == "a@1 [en]"
+    assert type(specs[0]).from_dict(specs[0].to_dict()) == specs[0]

@@ -1,0 +1,68 @@
+"""run_probe writes the raw contract, resumes after failures, and never asks twice."""
+
+import pyarrow.parquet as pq
+import pytest
+
+from culturewatch.config.schema import ProbeConfig
+from culturewatch.errors import EndpointError
+from culturewatch.instruments.loader import load_instrument
+from culturewatch.probing.plan import build_specs
+from culturewatch.probing.runner import run_probe
+from culturewatch.storage.parquet import read_table
+from culturewatch.storage.schema import RAW_RESPONSE_KEY, RAW_RESPONSE_SCHEMA
+from tests.fake_openai_server import FakeOpenAIServer
+
+
+def spec_for(base_url: str, countries: list[str], batch_size: int = 5):
+    config = ProbeConfig(
+        models=[{"name": "fake-model", "base_url": base_url, "version": "v1"}],
+        grid={"settings": ["english"], "countries": countries},
+        client={"concurrency": 2, "max_retries": 0, "batch_size": batch_size, "timeout_s": 5},
+    )
+    [spec] = build_specs(config, load_instrument("vsm2013"), {"fake-model": "v1"})
+    return spec
+
+
+def test_rows_follow_the_raw_contract(paths) -> None:
+    with FakeOpenAIServer() as server:
+        spec = spec_for(server.base_url, ["US"])
+        outcome = run_probe(spec, paths)
+    table = read_table(paths.run_dir(spec.run_id))
+    assert table.schema.equals(RAW_RESPONSE_SCHEMA)
+    assert table.num_rows == 24 == outcome.cells_answered == len(server.requests)
+    rows = table.to_pylist()
+    assert {row["answer"] for row in rows} == {3.0} and {row["parse_status"] for row in rows} == {"ok"}
+    assert rows[0]["prompt"].startswith("[system]\nYour role is an average person from United States.")
+    keys = [tuple(row[k] for k in RAW_RESPONSE_KEY) for row in rows]
+    assert len(set(keys)) == len(keys)
+    # append-only: 24 answers in batches of 5 → 5 files, each written once
+    files = sorted(paths.run_dir(spec.run_id).glob("*.parquet"))
+    assert [pq.ParquetFile(f).metadata.num_rows for f in files] == [5, 5, 5, 5, 4]
+
+
+def test_failure_keeps_answers_and_retry_asks_only_the_rest(paths) -> None:
+    with FakeOpenAIServer() as server:
+        spec = spec_for(server.base_url, ["US", "JP"], batch_size=7)
+        server.fail_after = 30
+        with pytest.raises(EndpointError, match=r"cells on disk \(kept"):
+            run_probe(spec, paths)
+        on_disk = read_table(paths.run_dir(spec.run_id)).num_rows
+        assert on_disk == 30  # every answer that arrived is on disk, not only full batches
+        server.fail_after = None
+        server.requests.clear()
+        outcome = run_probe(spec, paths)
+    assert len(server.requests) == 48 - 30
+    assert outcome.cells_already_done == 30 and outcome.cells_answered == 18
+    table = read_table(paths.run_dir(spec.run_id))
+    assert table.num_rows == 48
+    assert len(set(zip(*(table.column(k).to_pylist() for k in RAW_RESPONSE_KEY), strict=True))) == 48
+
+
+def test_rerunning_a_complete_run_asks_nothing(paths) -> None:
+    with FakeOpenAIServer() as server:
+        spec = spec_for(server.base_url, ["US"])
+        run_probe(spec, paths)
+        server.requests.clear()
+        outcome = run_probe(spec, paths)
+    assert server.requests == [] and outcome.cells_answered == 0 and outcome.cells_already_done == 24
+    assert read_table(paths.run_dir(spec.run_id)).num_rows == 24
