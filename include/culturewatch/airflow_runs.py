@@ -67,7 +67,7 @@ def init_airflow(paths: DataPaths) -> None:
     _airflow(paths, ["db", "migrate"])
 
 
-def test_dag(
+def run_dag_test(
     paths: DataPaths,
     dag_id: str,
     conf: dict[str, object] | None = None,

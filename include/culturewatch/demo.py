@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, test_dag
+from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, run_dag_test
 from culturewatch.config.loader import bundled_config, load_config
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.plan import cells_for, country_languages
@@ -55,9 +55,9 @@ def run_demo(paths: DataPaths, config_path: Path | None = None, port: int = 8091
             bar.n = min(total, rows_on_disk(paths.raw_responses) - before)
             bar.refresh()
 
-        test_dag(paths, PROBE_DAG, {"config": str(config_path)}, while_running=show_progress)
+        run_dag_test(paths, PROBE_DAG, {"config": str(config_path)}, while_running=show_progress)
     print("transforming with dbt (Cosmos task group) ...", flush=True)
-    test_dag(paths, TRANSFORM_DAG)
+    run_dag_test(paths, TRANSFORM_DAG)
     runs = run_ids(paths)
     summary = "\n\n".join(deviation_ratio_table(paths, run_id) for run_id in runs)
     return DemoResult(runs, summary, time.monotonic() - started)

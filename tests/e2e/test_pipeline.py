@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, test_dag
+from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, run_dag_test
 from culturewatch.errors import EndpointError
 from culturewatch.probing.orchestrate import plan_probe
 from culturewatch.probing.runner import run_probe
@@ -31,8 +31,8 @@ COUNTRIES = ["US", "EG", "TZ", "JP"]
 def test_dags_end_to_end_on_the_real_model(paths, model_server: LocalModelServer, tmp_path: Path) -> None:
     config = write_config(tmp_path / "config.yaml", COUNTRIES)
     init_airflow(paths)
-    test_dag(paths, PROBE_DAG, {"config": str(config)})
-    test_dag(paths, TRANSFORM_DAG)
+    run_dag_test(paths, PROBE_DAG, {"config": str(config)})
+    run_dag_test(paths, TRANSFORM_DAG)
 
     raw_rows = rows_on_disk(paths.raw_responses)
     assert raw_rows == len(COUNTRIES) * 24

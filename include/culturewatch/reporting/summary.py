@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from culturewatch.settings import DataPaths
+from culturewatch.storage.warehouse import connect_warehouse
 
 SUMMARY_SQL = """
 select
@@ -24,7 +23,7 @@ order by dr.setting, dr.deviation_ratio desc nulls last, dr.country
 
 def run_ids(paths: DataPaths) -> list[str]:
     """Every run in the marts, oldest first."""
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect_warehouse(paths) as con:
         rows = con.execute(
             "select run_id from marts.vsm_country_scores group by run_id order by run_id"
         ).fetchall()
@@ -33,7 +32,7 @@ def run_ids(paths: DataPaths) -> list[str]:
 
 def deviation_ratio_table(paths: DataPaths, run_id: str) -> str:
     """Render the overall DR per country and setting as aligned text."""
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect_warehouse(paths) as con:
         rows = con.execute(SUMMARY_SQL, {"run_id": run_id}).fetchall()
         valid = con.execute(
             "select sum(n_valid), count(*) * 24 from marts.vsm_country_scores where run_id = $run_id",
