@@ -63,6 +63,10 @@ HAND_SCORES = {"pdi": 28.125, "idv": 87.5, "mas": 68.75, "uai": 62.5, "lto": 75.
 # which equals Pakistan's ground truth IVR 0; MAS 50 (all 3) equals its ground truth MAS 50.
 PK_ANSWERS = {"m11": 5, "m12": 1, "m16": 5, "m17": 1}
 
+# Japan: one item refused in each dimension (pdi m02, idv m01, mas m03, uai m15, lto m13,
+# ivr m11) -> 18 valid answers but every dimension null.
+JP_REFUSED = ("m01", "m02", "m03", "m11", "m13", "m15")
+
 
 def _response(
     country: str | None,
@@ -137,6 +141,7 @@ def _write_fixture(data_dir: Path) -> None:
         + _questionnaire("EG", "en")
         + _questionnaire("PK", "ur", answers=PK_ANSWERS)
         + _questionnaire("FR", "fr", refused=("m02",))
+        + _questionnaire("JP", "ja", refused=JP_REFUSED)
     )
     run_dir = data_dir / "raw" / "responses" / f"run_id={RUN_ID}"
     run_dir.mkdir(parents=True)
@@ -233,8 +238,9 @@ def _dr(
 
 
 def test_one_row_per_vsm_pass_and_other_instruments_ignored(warehouse):
-    # 8 questionnaires: US en t0, t1; persona-free en; DE; EG ar, en; PK; FR. The WVS row adds none.
-    assert warehouse.execute("select count(*) from marts.vsm_country_scores").fetchone() == (8,)
+    # 9 questionnaires: US en t0, t1; persona-free en; DE; EG ar, en; PK; FR; JP.
+    # The WVS row adds none.
+    assert warehouse.execute("select count(*) from marts.vsm_country_scores").fetchone() == (9,)
 
 
 def test_neutral_answers_score_exactly_50(warehouse):
@@ -267,6 +273,12 @@ def test_missing_item_makes_its_dimension_null(warehouse):
     assert row["n_valid"] == 23
 
 
+def test_one_missing_item_per_dimension_nulls_every_dimension(warehouse):
+    (row,) = _scores(warehouse, "country = 'JP'")
+    assert [row[dimension] for dimension in DIMENSIONS] == [None] * 6
+    assert row["n_valid"] == 18
+
+
 # ---------------------------------------------------------------- deviation_ratio
 
 
@@ -294,6 +306,7 @@ def test_settings_follow_the_prompt_language(warehouse):
         ("DE", ["aligned", "language_average"]),
         ("EG", ["aligned", "english", "language_average"]),
         ("FR", ["aligned", "language_average"]),
+        ("JP", ["aligned", "language_average"]),
         ("PK", ["aligned", "language_average"]),
         ("US", ["aligned", "english", "language_average"]),
     ]
@@ -380,16 +393,57 @@ def test_zero_difference_gives_null_with_reason(warehouse):
     assert _dr(warehouse, "PK", "aligned", "overall")["deviation_ratio"] == pytest.approx(numerator / 61)
 
 
-def test_trial_missing_a_needed_dimension_is_not_used(warehouse):
-    # FR's only trial has no PDI -> no complete trial for overall and pdi
-    for dimension in ("overall", "pdi"):
-        row = _dr(warehouse, "FR", "aligned", dimension)
-        assert row["deviation_ratio"] is None
-        assert row["null_reason"] == "no_complete_trial"
-        assert row["n_trials"] == 0
-    # IDV is still defined: |71 - 37.556| / |50 - 71| = 33.444 / 21
+def test_overall_drops_an_unscored_dimension_not_the_trial(warehouse):
+    # FR (GT pdi 68, idv 71, mas 43, uai 86, lto 63, ivr 48): m02 refused -> PDI unscored in
+    # the only pass; overall uses the 5 other dimensions, still over that pass.
+    # numerator: |71 - 37.556| + |43 - 50.722| + |86 - 66.056| + |63 - 51.55| + |48 - 34.25|
+    #          = 33.444 + 7.722 + 19.944 + 11.45 + 13.75 = 86.311, / 5 = 17.262
+    numerator = (
+        (71 - 676 / 18) + (913 / 18 - 43) + (86 - 1189 / 18) + (63 - 51.55) + (48 - 34.25)
+    ) / 5  # fmt: skip
+    assert numerator == pytest.approx(86.3111 / 5, abs=1e-4)
+    # denominator (all 3 -> 50): |50 - 71| + |50 - 43| + |50 - 86| + |50 - 63| + |50 - 48|
+    #                          = 21 + 7 + 36 + 13 + 2 = 79, / 5 = 15.8
+    # DR = 86.311 / 79 = 1.0926
+    for setting in ("aligned", "language_average"):
+        row = _dr(warehouse, "FR", setting, "overall")
+        assert row["deviation_from_global_average"] == pytest.approx(numerator)
+        assert row["mean_difference"] == pytest.approx(15.8)
+        assert row["deviation_ratio"] == pytest.approx(numerator / 15.8)
+        assert row["deviation_ratio"] == pytest.approx(1.0926, abs=1e-4)
+        assert (row["n_dimensions"], row["n_trials"], row["n_prompt_languages"]) == (5, 1, 1)
+        assert row["null_reason"] is None
+    # PDI alone has no scored pass: |68 - 66.222| = 1.778 over nothing
+    row = _dr(warehouse, "FR", "aligned", "pdi")
+    assert row["deviation_ratio"] is None
+    assert row["null_reason"] == "no_scored_trial"
+    assert row["deviation_from_global_average"] == pytest.approx(68 - 1192 / 18)
+    assert (row["n_trials"], row["n_dimensions"]) == (0, 1)
+    # IDV is defined: |71 - 37.556| / |50 - 71| = 33.444 / 21
     row = _dr(warehouse, "FR", "aligned", "idv")
     assert row["deviation_ratio"] == pytest.approx((71 - 676 / 18) / 21)
+
+
+def test_no_dimension_scored_in_every_pass_gives_no_scored_dimension(warehouse):
+    # JP: one item refused in each dimension -> no dimension with ground truth is scored
+    for setting in ("aligned", "language_average"):
+        row = _dr(warehouse, "JP", setting, "overall")
+        assert row["deviation_ratio"] is None
+        assert row["null_reason"] == "no_scored_dimension"
+        assert row["deviation_from_global_average"] is None
+        assert row["mean_difference"] is None
+        assert (row["n_dimensions"], row["n_trials"], row["n_prompt_languages"]) == (0, 0, 0)
+    # every dimension has ground truth (numerator kept) but no scored pass
+    for dimension in DIMENSIONS:
+        row = _dr(warehouse, "JP", "aligned", dimension)
+        assert row["deviation_ratio"] is None
+        assert row["null_reason"] == "no_scored_trial"
+        assert row["deviation_from_global_average"] is not None
+        assert (row["n_dimensions"], row["n_trials"]) == (1, 0)
+    # the persona-free pass, scored against JP, is complete: JP overall is defined there
+    unaware = _dr(warehouse, "JP", "language_average", "overall", strategy="unaware")
+    assert unaware["null_reason"] is None
+    assert unaware["n_dimensions"] == 6
 
 
 def test_persona_free_pass_is_scored_against_every_country(warehouse):

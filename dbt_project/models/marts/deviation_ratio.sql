@@ -5,11 +5,19 @@
         DR = mean_d |GT_d - mean_c GT_d|  /  mean_t Difference_t
         Difference_t = mean_d |score_{d,t} - GT_d|
 
-    d runs over the dimensions with ground truth for the country ('overall'), or over the
-    one dimension of the row; t runs over the usable passes of the setting: the trials of
-    one prompt language, or every (prompt language, trial) pair for 'language_average'.
-    A pass is usable when it has a score on every needed dimension. Undefined DRs are NULL
-    with a reason, in this order: no_ground_truth, no_complete_trial, zero_difference.
+    t runs over the passes of the setting: the trials of one prompt language, or every
+    (prompt language, trial) pair for 'language_average'.
+
+    Per-dimension rows: d is the row's dimension; t runs over the passes with a score on it.
+    'overall' rows: d runs over D*, the dimensions that have ground truth for the country
+    and a score in every pass of the group; t runs over every pass of the group. A
+    dimension is unscored in a pass when any of its 4 items lacks a valid answer (VSM
+    manual), so one unparseable item drops that dimension from D*, not the whole pass.
+
+    Undefined DRs are NULL with a reason, in this order:
+      per dimension  no_ground_truth, no_scored_trial (no pass has a score), zero_difference
+      overall        no_ground_truth (none for any dimension), no_scored_dimension
+                     (D* empty), zero_difference
 -#}
 {%- set group_key = ['run_id', 'model', 'model_version', 'country', 'setting', 'style', 'strategy', 'variant'] -%}
 
@@ -39,31 +47,18 @@ dr_groups as (
 
 dimensions as (
 
-    select 'overall' as dimension
-    union all
     select distinct dimension from scores
 
 ),
 
--- numerator per country: one dimension, or the mean over all its dimensions with ground truth
-numerators as (
+-- every pass of a group, whatever it scored
+group_passes as (
 
     select
-        country,
-        dimension,
-        deviation_from_global_average,
-        1 as n_dimensions
-    from ground_truth
-
-    union all
-
-    select
-        country,
-        'overall' as dimension,
-        avg(deviation_from_global_average) as deviation_from_global_average,
-        count(*) as n_dimensions
-    from ground_truth
-    group by country
+        {{ group_key | join(',\n        ') }},
+        count(distinct (prompt_language, trial)) as n_passes
+    from scores
+    group by {{ group_key | join(', ') }}
 
 ),
 
@@ -76,6 +71,7 @@ pass_differences as (
         scores.prompt_language,
         scores.trial,
         scores.dimension,
+        ground_truth.deviation_from_global_average,
         abs(scores.score - ground_truth.ground_truth) as difference
     from scores
     inner join ground_truth
@@ -84,36 +80,10 @@ pass_differences as (
 
 ),
 
--- Difference_t for one dimension: passes with a score on it
-dimension_passes as (
+-- ---------------------------------------------------------------- per dimension
 
-    select
-        {{ group_key | join(',\n        ') }},
-        prompt_language,
-        trial,
-        dimension,
-        difference
-    from pass_differences
-    where difference is not null
-
-),
-
--- Difference_t over all dimensions with ground truth: passes scored on every one of them
-overall_passes as (
-
-    select
-        {{ group_key | join(',\n        ') }},
-        prompt_language,
-        trial,
-        'overall' as dimension,
-        avg(difference) as difference
-    from pass_differences
-    group by {{ group_key | join(', ') }}, prompt_language, trial
-    having count(difference) = count(*)
-
-),
-
-denominators as (
+-- Difference_t for one dimension: the passes with a score on it
+dimension_denominators as (
 
     select
         {{ group_key | join(',\n        ') }},
@@ -121,40 +91,142 @@ denominators as (
         avg(difference) as mean_difference,
         count(*) as n_trials,
         count(distinct prompt_language) as n_prompt_languages
-    from (
-        select * from dimension_passes
-        union all
-        select * from overall_passes
-    ) as usable_passes
+    from pass_differences
+    where difference is not null
     group by {{ group_key | join(', ') }}, dimension
 
 ),
 
-joined as (
+dimension_rows as (
 
     select
         {% for column in group_key %}dr_groups.{{ column }},
         {% endfor -%}
         dimensions.dimension,
-        numerators.deviation_from_global_average,
-        denominators.mean_difference,
-        coalesce(denominators.n_trials, 0) as n_trials,
-        coalesce(denominators.n_prompt_languages, 0) as n_prompt_languages,
-        coalesce(numerators.n_dimensions, 0) as n_dimensions,
+        ground_truth.deviation_from_global_average,
+        dimension_denominators.mean_difference,
+        coalesce(dimension_denominators.n_trials, 0) as n_trials,
+        coalesce(dimension_denominators.n_prompt_languages, 0) as n_prompt_languages,
+        case when ground_truth.country is not null then 1 else 0 end as n_dimensions,
         case
-            when numerators.deviation_from_global_average is null then 'no_ground_truth'
-            when denominators.mean_difference is null then 'no_complete_trial'
-            when denominators.mean_difference = 0 then 'zero_difference'
+            when ground_truth.deviation_from_global_average is null then 'no_ground_truth'
+            when dimension_denominators.mean_difference is null then 'no_scored_trial'
+            when dimension_denominators.mean_difference = 0 then 'zero_difference'
         end as null_reason,
         dr_groups.normalisation
     from dr_groups
     cross join dimensions
-    left join numerators
-        on dr_groups.country = numerators.country
-        and dimensions.dimension = numerators.dimension
-    left join denominators
-        on {{ null_safe_join('dr_groups', 'denominators', group_key) }}
-        and dimensions.dimension = denominators.dimension
+    left join ground_truth
+        on dr_groups.country = ground_truth.country
+        and dimensions.dimension = ground_truth.dimension
+    left join dimension_denominators
+        on {{ null_safe_join('dr_groups', 'dimension_denominators', group_key) }}
+        and dimensions.dimension = dimension_denominators.dimension
+
+),
+
+-- ---------------------------------------------------------------- overall
+
+-- D*: dimensions with ground truth scored in every pass of the group
+scored_dimensions as (
+
+    select
+        {% for column in group_key %}pass_differences.{{ column }},
+        {% endfor -%}
+        pass_differences.dimension,
+        any_value(pass_differences.deviation_from_global_average)
+            as deviation_from_global_average
+    from pass_differences
+    inner join group_passes
+        on {{ null_safe_join('pass_differences', 'group_passes', group_key) }}
+    where pass_differences.difference is not null
+    group by {% for column in group_key %}pass_differences.{{ column }}, {% endfor -%}
+        pass_differences.dimension
+    having count(distinct (pass_differences.prompt_language, pass_differences.trial))
+        = any_value(group_passes.n_passes)
+
+),
+
+-- numerator: mean over D* of |GT_d - mean_c GT_d|
+overall_numerators as (
+
+    select
+        {{ group_key | join(',\n        ') }},
+        avg(deviation_from_global_average) as deviation_from_global_average,
+        count(*) as n_dimensions
+    from scored_dimensions
+    group by {{ group_key | join(', ') }}
+
+),
+
+-- Difference_t over D*, per pass (every pass of the group has a score on every d in D*)
+overall_passes as (
+
+    select
+        {% for column in group_key %}pass_differences.{{ column }},
+        {% endfor -%}
+        pass_differences.prompt_language,
+        pass_differences.trial,
+        avg(pass_differences.difference) as difference
+    from pass_differences
+    inner join scored_dimensions
+        on {{ null_safe_join('pass_differences', 'scored_dimensions', group_key) }}
+        and pass_differences.dimension = scored_dimensions.dimension
+    group by {% for column in group_key %}pass_differences.{{ column }}, {% endfor -%}
+        pass_differences.prompt_language, pass_differences.trial
+
+),
+
+overall_denominators as (
+
+    select
+        {{ group_key | join(',\n        ') }},
+        avg(difference) as mean_difference,
+        count(*) as n_trials,
+        count(distinct prompt_language) as n_prompt_languages
+    from overall_passes
+    group by {{ group_key | join(', ') }}
+
+),
+
+countries_with_ground_truth as (
+
+    select distinct country from ground_truth
+
+),
+
+overall_rows as (
+
+    select
+        {% for column in group_key %}dr_groups.{{ column }},
+        {% endfor -%}
+        'overall' as dimension,
+        overall_numerators.deviation_from_global_average,
+        overall_denominators.mean_difference,
+        coalesce(overall_denominators.n_trials, 0) as n_trials,
+        coalesce(overall_denominators.n_prompt_languages, 0) as n_prompt_languages,
+        coalesce(overall_numerators.n_dimensions, 0) as n_dimensions,
+        case
+            when countries_with_ground_truth.country is null then 'no_ground_truth'
+            when overall_numerators.n_dimensions is null then 'no_scored_dimension'
+            when overall_denominators.mean_difference = 0 then 'zero_difference'
+        end as null_reason,
+        dr_groups.normalisation
+    from dr_groups
+    left join countries_with_ground_truth
+        on dr_groups.country = countries_with_ground_truth.country
+    left join overall_numerators
+        on {{ null_safe_join('dr_groups', 'overall_numerators', group_key) }}
+    left join overall_denominators
+        on {{ null_safe_join('dr_groups', 'overall_denominators', group_key) }}
+
+),
+
+joined as (
+
+    select * from overall_rows
+    union all by name
+    select * from dimension_rows
 
 ),
 
