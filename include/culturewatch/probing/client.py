@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import openai
@@ -29,7 +30,17 @@ class ChatResult:
     completion_tokens: int | None
     latency_ms: float | None
     cache_hit: bool
+    requested_at: datetime
     error: str | None = None
+
+    def to_cache(self) -> dict[str, object]:
+        fields = {k: v for k, v in self.__dict__.items() if k != "cache_hit"}
+        return {**fields, "requested_at": self.requested_at.isoformat()}
+
+    @classmethod
+    def from_cache(cls, cached: dict[str, object]) -> ChatResult:
+        requested_at = datetime.fromisoformat(str(cached["requested_at"]))
+        return cls(**{**cached, "requested_at": requested_at, "cache_hit": True})  # type: ignore[arg-type]
 
 
 class ChatClient:
@@ -86,8 +97,9 @@ class ChatClient:
         cached = self._cache.get(key)
         if cached is not None:
             self.cache_hits += 1
-            return ChatResult(**{**cached, "cache_hit": True})
+            return ChatResult.from_cache(cached)
         async with self._semaphore:
+            requested_at = datetime.now(UTC)
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
@@ -113,7 +125,9 @@ class ChatClient:
                         f"{self.endpoint.name} at {self.endpoint.base_url}: HTTP {exc.status_code}: "
                         f"{exc.message}"
                     ) from exc
-                return ChatResult(None, None, None, None, False, f"HTTP {exc.status_code}: {exc.message}")
+                return ChatResult(
+                    None, None, None, None, False, requested_at, f"HTTP {exc.status_code}: {exc.message}"
+                )
             latency_ms = (time.perf_counter() - started) * 1000
         usage = response.usage
         result = ChatResult(
@@ -122,8 +136,9 @@ class ChatClient:
             completion_tokens=usage.completion_tokens if usage else None,
             latency_ms=latency_ms,
             cache_hit=False,
+            requested_at=requested_at,
         )
-        self._cache.put(key, request, {k: v for k, v in result.__dict__.items() if k != "cache_hit"})
+        self._cache.put(key, request, result.to_cache())
         return result
 
 

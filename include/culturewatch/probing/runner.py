@@ -45,7 +45,6 @@ def _row(
     cell: ProbeCell,
     prompt: str,
     result: ChatResult,
-    requested_at: datetime,
     temperature: float,
     seed: int | None,
     max_tokens: int,
@@ -63,7 +62,7 @@ def _row(
         "answer": parsed.answer,
         "answer_probs": None,
         "parse_status": "error" if result.error else parsed.status,
-        "requested_at": requested_at,
+        "requested_at": result.requested_at,
         "instrument_version": instrument.version,
         "parser_version": PARSER_VERSION,
         "temperature": temperature,
@@ -131,7 +130,6 @@ async def _ask_all(
             seed=seed,
             trial=cell.trial,
         )
-        requested_at = datetime.now(UTC)
         result = await client.complete(request)
         return _row(
             spec,
@@ -139,7 +137,6 @@ async def _ask_all(
             cell,
             prompt_text(messages),
             result,
-            requested_at,
             grid.temperature,
             seed,
             grid.max_tokens,
