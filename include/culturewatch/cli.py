@@ -60,6 +60,30 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"demo finished in {result.seconds / 60:.1f} min")
 
 
+def _instruments(args: argparse.Namespace) -> None:
+    from culturewatch.errors import CulturewatchError
+    from culturewatch.instruments.language_id import misidentified
+    from culturewatch.instruments.loader import INSTRUMENTS_DIR, load_instrument
+
+    ids = args.ids or sorted(p.name for p in INSTRUMENTS_DIR.iterdir() if (p / "instrument.yaml").exists())
+    failures = 0
+    for instrument_id in ids:
+        instrument = load_instrument(instrument_id)  # structure, placeholders, scripts
+        print(
+            f"{instrument.id} {instrument.version}: {len(instrument.items)} items × "
+            f"{len(instrument.languages)} languages, structure and scripts ok"
+        )
+        for code, texts in instrument.languages.items():
+            wrong = [] if args.skip_language_id else misidentified(instrument, code)
+            failures += len(wrong)
+            verdict = "language ok" if not wrong else f"{len(wrong)} prompt(s) identified as another language"
+            print(f"  {code}  {texts.review_status:<10} {verdict}")
+            for miss in wrong:
+                print(f"      {miss.what}: detected {miss.detected}: {miss.text[:80]!r}")
+    if failures:
+        raise CulturewatchError(f"{failures} prompt(s) are not in their language")
+
+
 def _fetch_model(args: argparse.Namespace) -> None:
     from culturewatch.serving.model_files import assemble
 
@@ -125,6 +149,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--background", action="store_true")
     serve.add_argument("--stop", action="store_true")
     serve.set_defaults(handler=_serve_model)
+
+    instruments = commands.add_parser(
+        "instruments", help="validate instrument files: completeness, placeholders, scripts, language"
+    )
+    instruments.add_argument("ids", nargs="*", help="instrument ids (default: all)")
+    instruments.add_argument("--skip-language-id", action="store_true")
+    instruments.set_defaults(handler=_instruments)
 
     fetch = commands.add_parser("fetch-model", help="assemble and verify a bundled GGUF model")
     fetch.add_argument("model", nargs="?", default="qwen2.5-coder-1.5b-instruct")

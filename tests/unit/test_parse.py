@@ -23,6 +23,12 @@ AGREE = ["strongly agree", "agree", "undecided", "disagree", "strongly disagree"
         ("", None, "unparseable"),
         ("As an AI, I cannot answer that.", None, "refusal"),
         (None, None, "error"),
+        ("٣ - إلى حد ما", 3.0, "ok"),  # Arabic-Indic digit
+        ("۴", 4.0, "ok"),  # Persian digit
+        ("উত্তর: ২", 2.0, "ok"),  # Bengali digit
+        ("उत्तर ५", 5.0, "ok"),  # Devanagari digit
+        ("๑", 1.0, "ok"),  # Thai digit
+        ("（３）", 3.0, "ok"),  # full-width digit and parentheses
     ],
 )
 def test_parse_answer(text: str | None, answer: float | None, status: str) -> None:

@@ -20,9 +20,21 @@ def test_english_setting_asks_every_country_in_english() -> None:
     assert len(pairs) == 20 and {language for _, language in pairs} == {"en"}
 
 
-def test_aligned_setting_needs_translations_it_names() -> None:
-    with pytest.raises(CulturewatchError, match=r"no texts in prompt language\(s\) \['ar', 'bn'"):
-        country_languages(ProbeGrid(settings=["aligned"]), VSM)
+def test_aligned_setting_asks_each_country_in_its_own_language() -> None:
+    pairs = dict(country_languages(ProbeGrid(settings=["aligned"]), VSM))
+    assert len(pairs) == 20 and pairs["BD"] == "bn" and pairs["JP"] == "ja" and pairs["US"] == "en"
+
+
+def test_full_grid_is_every_country_in_every_language() -> None:
+    assert len(country_languages(ProbeGrid(settings=["full_grid"]), VSM)) == 400
+
+
+def test_a_setting_needing_a_missing_translation_names_it() -> None:
+    without_bengali = VSM.model_copy(
+        update={"languages": {k: v for k, v in VSM.languages.items() if k != "bn"}}
+    )
+    with pytest.raises(CulturewatchError, match=r"no texts in prompt language\(s\) \['bn'\]"):
+        country_languages(ProbeGrid(settings=["aligned"]), without_bengali)
 
 
 def test_aligned_for_the_us_is_english() -> None:
@@ -91,3 +103,12 @@ def test_specs_are_one_per_model_version_and_language() -> None:
     ]
     assert specs[0].label == "a@1 [en]"
     assert type(specs[0]).from_dict(specs[0].to_dict()) == specs[0]
+
+
+def test_reversed_options_variant_shows_the_scale_backwards() -> None:
+    cell = ProbeCell("vsm2013", "m02", "US", "en", "classification", "aware", "reversed_options", 0)
+    question = render_messages(VSM, cell)[1]["content"]
+    assert question.endswith(
+        "(1) of very little or no importance; (2) of little importance; (3) of moderate importance; "
+        "(4) very important; (5) of utmost importance?"
+    )

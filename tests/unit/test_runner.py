@@ -10,7 +10,7 @@ from culturewatch.probing.plan import build_specs
 from culturewatch.probing.runner import run_probe
 from culturewatch.storage.parquet import read_table
 from culturewatch.storage.schema import RAW_RESPONSE_KEY, RAW_RESPONSE_SCHEMA
-from tests.fake_openai_server import FakeOpenAIServer
+from tests.fake_openai_server import FakeOpenAIServer, Scripted
 
 
 def spec_for(base_url: str, countries: list[str], batch_size: int = 5):
@@ -66,3 +66,21 @@ def test_rerunning_a_complete_run_asks_nothing(paths) -> None:
         outcome = run_probe(spec, paths)
     assert server.requests == [] and outcome.cells_answered == 0 and outcome.cells_already_done == 24
     assert read_table(paths.run_dir(spec.run_id)).num_rows == 24
+
+
+def test_reversed_option_answers_are_mapped_back_to_the_item_scale(paths) -> None:
+    config = ProbeConfig(
+        models=[{"name": "fake-model", "base_url": "http://127.0.0.1:1/v1", "version": "v1"}],
+        grid={"settings": ["english"], "countries": ["US"], "variants": ["base", "reversed_options"]},
+        client={"max_retries": 0},
+    )
+    with FakeOpenAIServer(default=Scripted(200, "(2)")) as server:
+        config = config.model_copy(
+            update={"models": [config.models[0].model_copy(update={"base_url": server.base_url})]}
+        )
+        [spec] = build_specs(config, load_instrument("vsm2013"), {"fake-model": "v1"})
+        run_probe(spec, paths)
+    rows = read_table(paths.run_dir(spec.run_id)).to_pylist()
+    # "(2)" is "very important" shown in order, and "of little importance" (4) shown reversed
+    assert {(row["variant"], row["answer"]) for row in rows} == {("base", 2.0), ("reversed_options", 4.0)}
+    assert len(rows) == 48

@@ -13,7 +13,7 @@ Setting = Literal["aligned", "english", "chinese", "full_grid"]
 # arrive with the instruments work (issue 4) and widen these sets.
 Style = Literal["classification"]
 Strategy = Literal["aware"]
-Variant = Literal["base"]
+Variant = Literal["base", "reversed_options"]
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SECRET_LOOKING = re.compile(r"^(sk-|Bearer\s)", re.IGNORECASE)

@@ -1,4 +1,4 @@
-"""Typed model of an instrument file: items, answer scales and per-language prompt texts."""
+"""Typed model of an instrument: its core file (items, scale) and one texts file per language."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from culturewatch.reference.countries import load_countries
-
 ReviewStatus = Literal["source", "unreviewed", "reviewed"]
 
 
 def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
 def _require_placeholders(template: str, required: set[str], what: str) -> str:
-    found = _placeholders(template)
+    try:
+        found = _placeholders(template)
+    except ValueError as exc:  # unbalanced braces
+        raise ValueError(f"{what} is not a valid template: {exc}") from exc
     if found != required:
         raise ValueError(
             f"{what} must use exactly the placeholders {sorted(required)}, found {sorted(found)}"
@@ -48,14 +49,46 @@ class Item(BaseModel):
     option_set: str
 
 
-class LanguageTexts(BaseModel):
-    """Everything a prompt needs in one language; `review_status` says whether a fluent reader checked it."""
+class InstrumentCore(BaseModel):
+    """`<instrument>/instrument.yaml`: what does not depend on the prompt language."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    version: str
+    name: str
+    scale: Scale
+    source: dict[str, str]
+    items: list[Item] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: object) -> str:
+        return str(value)
+
+    @field_validator("items")
+    @classmethod
+    def _unique_ids(cls, items: list[Item]) -> list[Item]:
+        ids = [item.id for item in items]
+        duplicates = sorted({item_id for item_id in ids if ids.count(item_id) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate item ids {duplicates}")
+        return items
+
+
+class LanguageTexts(BaseModel):
+    """`<instrument>/languages/<code>.yaml`: every text a prompt needs in one language.
+
+    `review_status` says whether a fluent reader signed the translation off (`source` for the
+    original wording, `unreviewed` until `reviewed_by` names a reviewer).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    language: str
     review_status: ReviewStatus
-    translation_source: str
+    translation_source: str = Field(min_length=1)
+    reviewed_by: str | None = None
     role_prompt: str
-    answer_instruction: str
+    answer_instruction: str = Field(min_length=1)
     question_template: str
     option_template: str
     option_separator: str
@@ -82,14 +115,62 @@ class LanguageTexts(BaseModel):
     @field_validator("items", "countries")
     @classmethod
     def _non_empty_texts(cls, value: dict[str, str]) -> dict[str, str]:
-        empty = sorted(key for key, text in value.items() if not str(text).strip())
+        empty = sorted(key for key, text in value.items() if not str(text or "").strip())
         if empty:
             raise ValueError(f"empty text for {empty}")
         return value
 
+    @model_validator(mode="after")
+    def _reviewed_has_reviewer(self) -> LanguageTexts:
+        if self.review_status == "reviewed" and not self.reviewed_by:
+            raise ValueError("review_status is 'reviewed' but reviewed_by names no reviewer")
+        return self
+
+    def texts(self) -> dict[str, str]:
+        """Every text of the file by field path (for script and language checks)."""
+        found = {
+            "role_prompt": self.role_prompt,
+            "answer_instruction": self.answer_instruction,
+            **{f"blocks.{key}": text for key, text in self.blocks.items() if text},
+            **{f"items.{key}": text for key, text in self.items.items()},
+            **{f"countries.{key}": text for key, text in self.countries.items()},
+        }
+        for name, labels in self.option_sets.items():
+            found.update({f"option_sets.{name}.{index}": label for index, label in enumerate(labels)})
+        return found
+
+
+def completeness_problems(
+    core: InstrumentCore, texts: LanguageTexts, countries: set[str]
+) -> list[tuple[str, str]]:
+    """(field, problem) for everything `texts` lacks that `core` and the country list need."""
+    problems: list[tuple[str, str]] = []
+    for item in core.items:
+        if item.id not in texts.items:
+            problems.append((f"items.{item.id}", f"item {item.id} has no text"))
+        if item.block not in texts.blocks:
+            problems.append((f"blocks.{item.block}", f"item {item.id}: no stem for block {item.block!r}"))
+        labels = texts.option_sets.get(item.option_set)
+        if labels is None:
+            problems.append((f"option_sets.{item.option_set}", f"item {item.id}: no option set"))
+        elif len(labels) != core.scale.size:
+            problems.append(
+                (
+                    f"option_sets.{item.option_set}",
+                    f"{len(labels)} labels for a {core.scale.size}-point scale (item {item.id})",
+                )
+            )
+    extra = sorted(texts.items.keys() - {item.id for item in core.items})
+    if extra:
+        problems.append(("items", f"texts for unknown items {extra}"))
+    missing_countries = sorted(countries - texts.countries.keys())
+    if missing_countries:
+        problems.append(("countries", f"no localised name for countries {missing_countries}"))
+    return problems
+
 
 class Instrument(BaseModel):
-    """A survey instrument: the items and their scale, and the texts per prompt language."""
+    """A loaded instrument: the core plus validated texts per prompt language."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
@@ -97,40 +178,8 @@ class Instrument(BaseModel):
     name: str
     scale: Scale
     source: dict[str, str]
-    items: list[Item] = Field(min_length=1)
-    languages: dict[str, LanguageTexts] = Field(min_length=1)
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_text(cls, value: object) -> str:
-        return str(value)
-
-    @model_validator(mode="after")
-    def _complete(self) -> Instrument:
-        ids = [item.id for item in self.items]
-        duplicates = sorted({item_id for item_id in ids if ids.count(item_id) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate item ids {duplicates}")
-        country_codes = {country.country_code for country in load_countries()}
-        for code, texts in self.languages.items():
-            missing_items = [item_id for item_id in ids if item_id not in texts.items]
-            if missing_items:
-                raise ValueError(f"language {code!r}: no text for items {missing_items}")
-            for item in self.items:
-                if item.block not in texts.blocks:
-                    raise ValueError(f"language {code!r}, item {item.id}: no stem for block {item.block!r}")
-                labels = texts.option_sets.get(item.option_set)
-                if labels is None:
-                    raise ValueError(f"language {code!r}, item {item.id}: no option set {item.option_set!r}")
-                if len(labels) != self.scale.size:
-                    raise ValueError(
-                        f"language {code!r}, option set {item.option_set!r}: {len(labels)} labels "
-                        f"for a {self.scale.size}-point scale"
-                    )
-            missing_countries = sorted(country_codes - texts.countries.keys())
-            if missing_countries:
-                raise ValueError(f"language {code!r}: no localised name for countries {missing_countries}")
-        return self
+    items: list[Item]
+    languages: dict[str, LanguageTexts]
 
     def item(self, item_id: str) -> Item:
         for item in self.items:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "1.1.0"
 
 ParseStatus = Literal["ok", "unparseable", "refusal", "error"]
 
@@ -22,6 +23,14 @@ _REFUSAL = re.compile(
 class ParsedAnswer:
     answer: float | None
     status: ParseStatus
+
+
+def normalise_digits(text: str) -> str:
+    """Native decimal digits (Arabic-Indic, Persian, Bengali, Devanagari, Thai, full-width, …)
+    as ASCII, so "٣" and "৩" and "３" read as 3."""
+    return "".join(
+        str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char for char in text
+    )
 
 
 def _labels_mentioned(text: str, labels: list[str]) -> set[int]:
@@ -43,6 +52,7 @@ def parse_answer(text: str | None, scale_min: int, scale_max: int, labels: list[
     """The option number in `text`: one distinct in-scale number, else one exact option label."""
     if text is None:
         return ParsedAnswer(None, "error")
+    text = normalise_digits(text)
     numbers = {int(match) for match in _NUMBER.findall(text)}
     in_scale = {number for number in numbers if scale_min <= number <= scale_max}
     if len(in_scale) == 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.plan import ProbeCell
+from culturewatch.probing.variants import displayed_labels
 
 
 def render_messages(instrument: Instrument, cell: ProbeCell) -> list[dict[str, str]]:
@@ -11,7 +12,7 @@ def render_messages(instrument: Instrument, cell: ProbeCell) -> list[dict[str, s
     texts = instrument.languages[cell.prompt_language]
     item = instrument.item(cell.item_id)
     role = texts.role_prompt.format(country=texts.countries[cell.country])
-    labels = texts.option_sets[item.option_set]
+    labels = displayed_labels(instrument, cell)
     options = texts.option_separator.join(
         texts.option_template.format(number=instrument.scale.min + index, label=label)
         for index, label in enumerate(labels)

@@ -16,6 +16,7 @@ from culturewatch.probing.client import ChatClient, ChatResult
 from culturewatch.probing.parse import PARSER_VERSION, parse_answer
 from culturewatch.probing.plan import ProbeCell, ProbeSpec, cells_for
 from culturewatch.probing.prompts import prompt_text, render_messages
+from culturewatch.probing.variants import displayed_labels, to_item_scale
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_keys, write_batch
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
@@ -49,8 +50,7 @@ def _row(
     seed: int | None,
     max_tokens: int,
 ) -> dict[str, object]:
-    item = instrument.item(cell.item_id)
-    labels = instrument.languages[cell.prompt_language].option_sets[item.option_set]
+    labels = displayed_labels(instrument, cell)
     parsed = parse_answer(result.text, instrument.scale.min, instrument.scale.max, labels)
     return {
         "run_id": spec.run_id,
@@ -59,7 +59,7 @@ def _row(
         **cell.__dict__,
         "prompt": prompt,
         "response_text": result.text,
-        "answer": parsed.answer,
+        "answer": to_item_scale(instrument, cell, parsed.answer),
         "answer_probs": None,
         "parse_status": "error" if result.error else parsed.status,
         "requested_at": result.requested_at,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
-from culturewatch.errors import InputFileError
+from culturewatch.reference.csv_rows import read_rows
 from culturewatch.settings import DBT_PROJECT_DIR
 
 # One source of truth shared with dbt (the `countries` seed).
@@ -35,20 +34,7 @@ class Country(BaseModel, frozen=True):
 @cache
 def load_countries(path: Path = COUNTRIES_CSV) -> tuple[Country, ...]:
     """All countries in file order; rejects duplicates and malformed rows by line number."""
-    countries: list[Country] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        for line_number, row in enumerate(csv.DictReader(handle), start=2):
-            try:
-                countries.append(Country.model_validate(row))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                field = ".".join(str(part) for part in first["loc"])
-                raise InputFileError(path, f"line {line_number}: {field}", first["msg"]) from exc
-    codes = [country.country_code for country in countries]
-    duplicates = sorted({code for code in codes if codes.count(code) > 1})
-    if duplicates:
-        raise InputFileError(path, "country_code", f"duplicate codes {duplicates}")
-    return tuple(countries)
+    return read_rows(path, Country, "country_code")
 
 
 def countries_by_code() -> dict[str, Country]:

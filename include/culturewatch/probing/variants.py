@@ -1,0 +1,24 @@
+"""Prompt variants: how a variant changes what is shown, and how its answer maps back.
+
+`base` shows the options in the item's own order. `reversed_options` shows them in reverse
+order, still numbered from the scale's minimum, so a model that always picks the first or
+the lowest number is caught: its answers, mapped back to the item's own scale, flip.
+"""
+
+from __future__ import annotations
+
+from culturewatch.instruments.schema import Instrument
+from culturewatch.probing.plan import ProbeCell
+
+
+def displayed_labels(instrument: Instrument, cell: ProbeCell) -> list[str]:
+    """The option labels in the order this cell's prompt shows them."""
+    labels = instrument.languages[cell.prompt_language].option_sets[instrument.item(cell.item_id).option_set]
+    return list(reversed(labels)) if cell.variant == "reversed_options" else list(labels)
+
+
+def to_item_scale(instrument: Instrument, cell: ProbeCell, displayed: float | None) -> float | None:
+    """An answer given as a displayed option number, on the item's own scale."""
+    if displayed is None or cell.variant != "reversed_options":
+        return displayed
+    return instrument.scale.min + instrument.scale.max - displayed
