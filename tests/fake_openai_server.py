@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ class Scripted:
     status: int = 200
     content: str = "3"
     headers: dict[str, str] = field(default_factory=dict)
+    # per generated token: (token, [(candidate, probability), ...]); sent when logprobs are asked
+    logprobs: list[tuple[str, list[tuple[str, float]]]] | None = None
 
 
 class FakeOpenAIServer:
@@ -44,6 +47,21 @@ class FakeOpenAIServer:
                     self._send(reply.status, {"error": {"message": reply.content}}, reply.headers)
                     return
                 user = body["messages"][-1]["content"]
+                logprobs = None
+                if body.get("logprobs") and reply.logprobs:
+                    logprobs = {
+                        "content": [
+                            {
+                                "token": token,
+                                "logprob": math.log(max(p for _, p in top)),
+                                "bytes": None,
+                                "top_logprobs": [
+                                    {"token": t, "logprob": math.log(p), "bytes": None} for t, p in top
+                                ],
+                            }
+                            for token, top in reply.logprobs
+                        ]
+                    }
                 self._send(
                     200,
                     {
@@ -55,6 +73,7 @@ class FakeOpenAIServer:
                             {
                                 "index": 0,
                                 "finish_reason": "stop",
+                                "logprobs": logprobs,
                                 "message": {"role": "assistant", "content": reply.content},
                             }
                         ],

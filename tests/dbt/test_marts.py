@@ -95,6 +95,8 @@ def _response(
         "response_text": None if answer is None else str(answer),
         "answer": None if answer is None else float(answer),
         "answer_probs": None,
+        "answer_method": "parsed",
+        "option_mass": None,
         "parse_status": status,
         "requested_at": REQUESTED_AT,
         "instrument_version": "2013.1.0",

@@ -112,3 +112,10 @@ def test_reversed_options_variant_shows_the_scale_backwards() -> None:
         "(1) of very little or no importance; (2) of little importance; (3) of moderate importance; "
         "(4) very important; (5) of utmost importance?"
     )
+
+
+def test_an_item_subset_is_asked_alone_and_unknown_items_are_named() -> None:
+    grid = ProbeGrid(settings=["english"], countries=["US"], items=["m02", "m21"])
+    assert [cell.item_id for cell in cells_for(grid, VSM, [("US", "en")])] == ["m02", "m21"]
+    with pytest.raises(CulturewatchError, match=r"\['m99'\] are not items"):
+        cells_for(ProbeGrid(items=["m02", "m99"]), VSM, [("US", "en")])

@@ -84,3 +84,30 @@ def test_reversed_option_answers_are_mapped_back_to_the_item_scale(paths) -> Non
     # "(2)" is "very important" shown in order, and "of little importance" (4) shown reversed
     assert {(row["variant"], row["answer"]) for row in rows} == {("base", 2.0), ("reversed_options", 4.0)}
     assert len(rows) == 48
+
+
+def test_logprobs_give_a_distribution_from_one_call(paths) -> None:
+    top = [("2", 0.5), ("3", 0.3), ("1", 0.2)]
+    reply = Scripted(200, "(2) very important", logprobs=[("(", [("(", 0.99)]), ("2", top)])
+    with FakeOpenAIServer(default=reply) as server:
+        config = ProbeConfig(
+            models=[{"name": "fake-model", "base_url": server.base_url, "version": "v1"}],
+            grid={
+                "settings": ["english"],
+                "countries": ["US"],
+                "variants": ["base", "reversed_options"],
+                "answer_distribution": "logprobs",
+            },
+            client={"max_retries": 0},
+        )
+        [spec] = build_specs(config, load_instrument("vsm2013"), {"fake-model": "v1"})
+        run_probe(spec, paths)
+    assert all(request["logprobs"] and request["top_logprobs"] == 20 for request in server.requests)
+    rows = {row["variant"]: row for row in read_table(paths.run_dir(spec.run_id)).to_pylist()}
+    base, flipped = rows["base"], rows["reversed_options"]
+    assert base["answer_method"] == "logprobs" and base["option_mass"] == pytest.approx(1.0)
+    assert base["answer_probs"] == pytest.approx([0.2, 0.5, 0.3, 0, 0])
+    assert base["answer"] == pytest.approx(1 * 0.2 + 2 * 0.5 + 3 * 0.3)
+    # shown reversed, option 2 is the item's 4: the distribution is mapped back
+    assert flipped["answer_probs"] == pytest.approx([0, 0, 0.3, 0.5, 0.2])
+    assert flipped["answer"] == pytest.approx(3 * 0.3 + 4 * 0.5 + 5 * 0.2)

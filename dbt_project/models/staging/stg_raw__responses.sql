@@ -36,6 +36,8 @@ renamed as (
         cast(response_text as varchar) as response_text,
         cast(answer as double) as answer,
         cast(answer_probs as double[]) as answer_probs,
+        cast(answer_method as varchar) as answer_method,
+        cast(option_mass as double) as option_mass,
         cast(parse_status as varchar) as parse_status,
         cast(error as varchar) as error,
         cast(cache_hit as boolean) as is_cache_hit,

@@ -61,6 +61,9 @@ class ProbeGrid(BaseModel):
     instrument: str = "vsm2013"
     settings: list[Setting] = Field(default_factory=lambda: ["aligned"], min_length=1)
     countries: list[str] | Literal["all"] = "all"
+    items: list[str] | Literal["all"] = Field(
+        default="all", description="a subset of the instrument's item ids, for quick checks"
+    )
     styles: list[Style] = Field(default_factory=lambda: ["classification"], min_length=1)
     strategy: Strategy = "aware"
     variants: list[Variant] = Field(default_factory=lambda: ["base"], min_length=1)
@@ -68,6 +71,12 @@ class ProbeGrid(BaseModel):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     seed: int = 0
     max_tokens: int = Field(default=16, ge=1, le=4096)
+    answer_distribution: Literal["parsed", "logprobs"] = Field(
+        default="parsed",
+        description="'logprobs': option probabilities from one call's top_logprobs (answer = expected "
+        "value); falls back to the parsed answer where the backend or the item does not allow it",
+    )
+    top_logprobs: int = Field(default=20, ge=1, le=20)
 
 
 class ClientLimits(BaseModel):

@@ -32,6 +32,7 @@ class ChatResult:
     cache_hit: bool
     requested_at: datetime
     error: str | None = None
+    token_logprobs: list | None = None
 
     def to_cache(self) -> dict[str, object]:
         fields = {k: v for k, v in self.__dict__.items() if k != "cache_hit"}
@@ -80,9 +81,12 @@ class ChatClient:
         max_tokens: int,
         seed: int | None,
         trial: int,
+        top_logprobs: int | None = None,
     ) -> dict[str, object]:
         """The full request as cached: everything that can change the answer, and the trial."""
+        logprobs = {"top_logprobs": top_logprobs} if top_logprobs else {}
         return {
+            **logprobs,
             "model": self.endpoint.name,
             "model_version": self.model_version,
             "messages": messages,
@@ -109,6 +113,7 @@ class ChatClient:
                     temperature=request["temperature"],  # type: ignore[arg-type]
                     max_tokens=request["max_tokens"],  # type: ignore[arg-type]
                     seed=request["seed"],  # type: ignore[arg-type]
+                    **_logprob_args(request.get("top_logprobs")),
                 )
             except (
                 openai.APIConnectionError,
@@ -130,16 +135,32 @@ class ChatClient:
                 )
             latency_ms = (time.perf_counter() - started) * 1000
         usage = response.usage
+        choice = response.choices[0] if response.choices else None
         result = ChatResult(
-            text=response.choices[0].message.content if response.choices else None,
+            text=choice.message.content if choice else None,
             prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,
             latency_ms=latency_ms,
             cache_hit=False,
             requested_at=requested_at,
+            token_logprobs=_token_logprobs(choice),
         )
         self._cache.put(key, request, result.to_cache())
         return result
+
+
+def _logprob_args(top_logprobs: object) -> dict[str, object]:
+    return {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
+
+
+def _token_logprobs(choice: object) -> list | None:
+    """[(token, [(candidate, logprob), ...]), ...] from a chat choice, when the backend sent them."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return None
+    return [
+        (entry.token, [(top.token, top.logprob) for top in (entry.top_logprobs or [])]) for entry in content
+    ]
 
 
 def resolve_version(endpoint: ModelEndpoint, timeout_s: float = 30.0) -> str:

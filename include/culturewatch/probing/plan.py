@@ -54,13 +54,19 @@ def country_languages(grid: ProbeGrid, instrument: Instrument) -> list[tuple[str
 
 def cells_for(grid: ProbeGrid, instrument: Instrument, pairs: list[tuple[str, str]]) -> list[ProbeCell]:
     """Every cell for these pairs, ordered so consecutive prompts share the longest prefix."""
+    items = instrument.items
+    if grid.items != "all":
+        unknown = sorted(set(grid.items) - {item.id for item in items})
+        if unknown:
+            raise CulturewatchError(f"grid.items: {unknown} are not items of {instrument.id!r}")
+        items = [item for item in items if item.id in set(grid.items)]
     return [
         ProbeCell(instrument.id, item.id, country, language, style, grid.strategy, variant, trial)
         for country, language in pairs
         for style in grid.styles
         for variant in grid.variants
         for trial in range(grid.trials)
-        for item in instrument.items
+        for item in items
     ]
 
 

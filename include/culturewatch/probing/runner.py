@@ -13,6 +13,7 @@ from culturewatch.instruments.loader import load_instrument
 from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.cache import ResponseCache
 from culturewatch.probing.client import ChatClient, ChatResult
+from culturewatch.probing.distribution import option_distribution
 from culturewatch.probing.parse import PARSER_VERSION, parse_answer
 from culturewatch.probing.plan import ProbeCell, ProbeSpec, cells_for
 from culturewatch.probing.prompts import prompt_text, render_messages
@@ -49,9 +50,24 @@ def _row(
     temperature: float,
     seed: int | None,
     max_tokens: int,
+    use_logprobs: bool,
 ) -> dict[str, object]:
     labels = displayed_labels(instrument, cell)
     parsed = parse_answer(result.text, instrument.scale.min, instrument.scale.max, labels)
+    distribution = (
+        option_distribution(result.token_logprobs, instrument.scale.min, instrument.scale.max)
+        if use_logprobs and result.token_logprobs
+        else None
+    )
+    if distribution is not None:
+        probs = distribution.probs[::-1] if cell.variant == "reversed_options" else distribution.probs
+        answer, answer_probs, method = (
+            sum((instrument.scale.min + i) * p for i, p in enumerate(probs)),
+            probs,
+            "logprobs",
+        )
+    else:
+        answer, answer_probs, method = to_item_scale(instrument, cell, parsed.answer), None, "parsed"
     return {
         "run_id": spec.run_id,
         "model": spec.endpoint["name"],
@@ -59,8 +75,10 @@ def _row(
         **cell.__dict__,
         "prompt": prompt,
         "response_text": result.text,
-        "answer": to_item_scale(instrument, cell, parsed.answer),
-        "answer_probs": None,
+        "answer": answer,
+        "answer_probs": answer_probs,
+        "answer_method": method,
+        "option_mass": distribution.option_mass if distribution else None,
         "parse_status": "error" if result.error else parsed.status,
         "requested_at": result.requested_at,
         "instrument_version": instrument.version,
@@ -107,6 +125,7 @@ async def _ask_all(
 ) -> tuple[int, int, int, int, int]:
     endpoint, grid, limits = spec.parsed()
     instrument = load_instrument(grid.instrument)
+    use_logprobs = grid.answer_distribution == "logprobs"
     cache = ResponseCache(paths.cache_db)
     buffer: list[dict[str, object]] = []
     written = 0
@@ -129,6 +148,7 @@ async def _ask_all(
             max_tokens=grid.max_tokens,
             seed=seed,
             trial=cell.trial,
+            top_logprobs=grid.top_logprobs if use_logprobs else None,
         )
         result = await client.complete(request)
         return _row(
@@ -140,6 +160,7 @@ async def _ask_all(
             grid.temperature,
             seed,
             grid.max_tokens,
+            use_logprobs,
         )
 
     try:

@@ -33,6 +33,8 @@ RAW_RESPONSE_SCHEMA = pa.schema(
         pa.field("response_text", pa.string()),
         pa.field("answer", pa.float64()),
         pa.field("answer_probs", pa.list_(pa.float64())),
+        pa.field("answer_method", pa.string(), nullable=False),
+        pa.field("option_mass", pa.float64()),
         pa.field("parse_status", pa.string(), nullable=False),
         pa.field("requested_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("instrument_version", pa.string(), nullable=False),
