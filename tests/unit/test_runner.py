@@ -111,3 +111,21 @@ def test_logprobs_give_a_distribution_from_one_call(paths) -> None:
     # shown reversed, option 2 is the item's 4: the distribution is mapped back
     assert flipped["answer_probs"] == pytest.approx([0, 0, 0.3, 0.5, 0.2])
     assert flipped["answer"] == pytest.approx(3 * 0.3 + 4 * 0.5 + 5 * 0.2)
+
+
+def test_a_reply_in_another_language_is_flagged(paths) -> None:
+    reply = Scripted(200, "Je pense que c'est très important pour moi : 2")
+    with FakeOpenAIServer(default=reply) as server:
+        spec = spec_for(server.base_url, ["US"])
+        run_probe(spec, paths)
+    row = read_table(paths.run_dir(spec.run_id)).to_pylist()[0]
+    assert (row["response_language"], row["response_language_matches"]) == ("fr", False)
+    assert row["answer"] == 2.0  # still parsed, but flagged
+
+
+def test_short_replies_have_no_language_verdict(paths) -> None:
+    with FakeOpenAIServer() as server:  # replies "3"
+        spec = spec_for(server.base_url, ["US"])
+        run_probe(spec, paths)
+    row = read_table(paths.run_dir(spec.run_id)).to_pylist()[0]
+    assert (row["response_language"], row["response_language_matches"]) == (None, None)

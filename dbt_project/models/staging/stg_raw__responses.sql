@@ -41,6 +41,8 @@ renamed as (
         cast(parse_status as varchar) as parse_status,
         cast(error as varchar) as error,
         cast(cache_hit as boolean) as is_cache_hit,
+        cast(response_language as varchar) as response_language,
+        cast(response_language_matches as boolean) as is_response_in_prompt_language,
 
         ---------- numerics
         cast(latency_ms as double) as latency_ms,

@@ -41,6 +41,16 @@ def detect(text: str) -> str | None:
     return found.iso_code_639_1.name.lower() if found is not None else None
 
 
+MIN_LETTERS_TO_IDENTIFY = 15
+
+
+def reply_language(text: str | None) -> str | None:
+    """The language of a model's reply, or None when it is too short to tell ("(3)", "2 - agree")."""
+    if not text or sum(char.isalpha() for char in text) < MIN_LETTERS_TO_IDENTIFY:
+        return None
+    return detect(text)
+
+
 def misidentified(instrument: Instrument, language: str, country: str = "US") -> list[Misidentified]:
     """Every rendered prompt (system, and user per item) of `language` that lingua places elsewhere."""
     wrong = []

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from culturewatch.errors import EndpointError
+from culturewatch.instruments.language_id import reply_language
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.cache import ResponseCache
@@ -52,6 +53,7 @@ def _row(
     max_tokens: int,
     use_logprobs: bool,
 ) -> dict[str, object]:
+    language = reply_language(result.text)
     labels = displayed_labels(instrument, cell)
     parsed = parse_answer(result.text, instrument.scale.min, instrument.scale.max, labels)
     distribution = (
@@ -91,6 +93,8 @@ def _row(
         "completion_tokens": result.completion_tokens,
         "cache_hit": result.cache_hit,
         "error": result.error,
+        "response_language": language,
+        "response_language_matches": None if language is None else language == cell.prompt_language,
     }
 
 

@@ -47,6 +47,8 @@ RAW_RESPONSE_SCHEMA = pa.schema(
         pa.field("completion_tokens", pa.int32()),
         pa.field("cache_hit", pa.bool_(), nullable=False),
         pa.field("error", pa.string()),
+        pa.field("response_language", pa.string()),
+        pa.field("response_language_matches", pa.bool_()),
     ]
 )
 
