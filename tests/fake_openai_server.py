@@ -27,6 +27,7 @@ class FakeOpenAIServer:
         self.default = default or Scripted()
         self.requests: list[dict] = []
         self.fail_after: int | None = None
+        self.by_model: dict[str, Scripted] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,7 +43,11 @@ class FakeOpenAIServer:
                 if server.fail_after is not None and len(server.requests) > server.fail_after:
                     reply = Scripted(status=503, content="down")
                 else:
-                    reply = server.script.popleft() if server.script else server.default
+                    reply = (
+                        server.script.popleft()
+                        if server.script
+                        else server.by_model.get(body["model"], server.default)
+                    )
                 if reply.status != 200:
                     self._send(reply.status, {"error": {"message": reply.content}}, reply.headers)
                     return

@@ -69,14 +69,11 @@ def test_rerunning_a_complete_run_asks_nothing(paths) -> None:
 
 
 def test_reversed_option_answers_are_mapped_back_to_the_item_scale(paths) -> None:
-    config = ProbeConfig(
-        models=[{"name": "fake-model", "base_url": "http://127.0.0.1:1/v1", "version": "v1"}],
-        grid={"settings": ["english"], "countries": ["US"], "variants": ["base", "reversed_options"]},
-        client={"max_retries": 0},
-    )
     with FakeOpenAIServer(default=Scripted(200, "(2)")) as server:
-        config = config.model_copy(
-            update={"models": [config.models[0].model_copy(update={"base_url": server.base_url})]}
+        config = ProbeConfig(
+            models=[{"name": "fake-model", "base_url": server.base_url, "version": "v1"}],
+            grid={"settings": ["english"], "countries": ["US"], "variants": ["base", "reversed_options"]},
+            client={"max_retries": 0},
         )
         [spec] = build_specs(config, load_instrument("vsm2013"), {"fake-model": "v1"})
         run_probe(spec, paths)

@@ -43,6 +43,8 @@ renamed as (
         cast(cache_hit as boolean) as is_cache_hit,
         cast(response_language as varchar) as response_language,
         cast(response_language_matches as boolean) as is_response_in_prompt_language,
+        cast(judge_model as varchar) as judge_model,
+        cast(judge_response as varchar) as judge_response,
 
         ---------- numerics
         cast(latency_ms as double) as latency_ms,

@@ -6,12 +6,12 @@ import os
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 Setting = Literal["aligned", "english", "chinese", "full_grid"]
-# Only what the probe implements today is accepted; more styles, strategies and variants
-# arrive with the instruments work (issue 4) and widen these sets.
-Style = Literal["classification"]
+# Only what the probe implements today is accepted; more strategies and variants arrive
+# with the WVS instruments and widen these sets.
+Style = Literal["classification", "cot", "scenario"]
 Strategy = Literal["aware"]
 Variant = Literal["base", "reversed_options"]
 
@@ -77,6 +77,13 @@ class ProbeGrid(BaseModel):
         "value); falls back to the parsed answer where the backend or the item does not allow it",
     )
     top_logprobs: int = Field(default=20, ge=1, le=20)
+    style_max_tokens: dict[Style, int] = Field(
+        default_factory=lambda: {"cot": 384, "scenario": 384},
+        description="max_tokens for the free-text styles (classification uses max_tokens)",
+    )
+
+    def max_tokens_for(self, style: str) -> int:
+        return self.style_max_tokens.get(style, self.max_tokens)  # type: ignore[call-overload]
 
 
 class ClientLimits(BaseModel):
@@ -96,6 +103,17 @@ class ProbeConfig(BaseModel):
     models: list[ModelEndpoint] = Field(min_length=1)
     grid: ProbeGrid = Field(default_factory=ProbeGrid)
     client: ClientLimits = Field(default_factory=ClientLimits)
+    judge: ModelEndpoint | None = Field(
+        default=None,
+        description="LLM-as-judge that classifies free-text answers (scenario style, and chain-of-"
+        "thought replies without a final answer line); any OpenAI-compatible model",
+    )
+
+    @model_validator(mode="after")
+    def _scenario_needs_a_judge(self) -> ProbeConfig:
+        if "scenario" in self.grid.styles and self.judge is None:
+            raise ValueError("style 'scenario' needs a `judge` model to classify its free-text answers")
+        return self
 
     @field_validator("models")
     @classmethod

@@ -75,6 +75,32 @@ class InstrumentCore(BaseModel):
         return items
 
 
+class StyleTexts(BaseModel):
+    """Texts of the interaction styles beyond direct classification (Bravansky et al., App. B)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cot_instruction: str = Field(min_length=1)
+    final_answer_marker: str = Field(min_length=1)
+    scenarios: list[str] = Field(min_length=1)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _question_slot(cls, scenarios: list[str]) -> list[str]:
+        for index, template in enumerate(scenarios):
+            _require_placeholders(template, {"question"}, f"scenario {index}")
+            if template.count("{question}") != 1:
+                raise ValueError(f"scenario {index} must use {{question}} exactly once")
+        return scenarios
+
+    @model_validator(mode="after")
+    def _marker_is_taught(self) -> StyleTexts:
+        if self.final_answer_marker not in self.cot_instruction:
+            raise ValueError(
+                f"cot_instruction must show the final answer marker {self.final_answer_marker!r} verbatim"
+            )
+        return self
+
+
 class LanguageTexts(BaseModel):
     """`<instrument>/languages/<code>.yaml`: every text a prompt needs in one language.
 
@@ -96,6 +122,7 @@ class LanguageTexts(BaseModel):
     option_sets: dict[str, list[str]]
     items: dict[str, str]
     countries: dict[str, str]
+    styles: StyleTexts
 
     @field_validator("role_prompt")
     @classmethod
@@ -134,6 +161,8 @@ class LanguageTexts(BaseModel):
             **{f"blocks.{key}": text for key, text in self.blocks.items() if text},
             **{f"items.{key}": text for key, text in self.items.items()},
             **{f"countries.{key}": text for key, text in self.countries.items()},
+            "styles.cot_instruction": self.styles.cot_instruction,
+            **{f"styles.scenarios.{index}": text for index, text in enumerate(self.styles.scenarios)},
         }
         for name, labels in self.option_sets.items():
             found.update({f"option_sets.{name}.{index}": label for index, label in enumerate(labels)})

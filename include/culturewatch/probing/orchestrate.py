@@ -7,7 +7,7 @@ from pathlib import Path
 from culturewatch.config.loader import load_config
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.client import resolve_version
-from culturewatch.probing.plan import ProbeSpec, build_specs
+from culturewatch.probing.plan import JUDGE_KEY, ProbeSpec, build_specs
 
 
 def plan_probe(config_path: Path | str) -> list[ProbeSpec]:
@@ -15,4 +15,6 @@ def plan_probe(config_path: Path | str) -> list[ProbeSpec]:
     config = load_config(config_path)
     instrument = load_instrument(config.grid.instrument)
     versions = {endpoint.name: resolve_version(endpoint) for endpoint in config.models}
+    if config.judge is not None:
+        versions[JUDGE_KEY] = resolve_version(config.judge)
     return build_specs(config, instrument, versions)

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-PARSER_VERSION = "1.1.0"
+PARSER_VERSION = "1.2.0"
 
 ParseStatus = Literal["ok", "unparseable", "refusal", "error"]
 
@@ -64,3 +64,17 @@ def parse_answer(text: str | None, scale_min: int, scale_max: int, labels: list[
     if _REFUSAL.search(text):
         return ParsedAnswer(None, "refusal")
     return ParsedAnswer(None, "unparseable")
+
+
+def parse_final_answer(
+    text: str | None, marker: str, scale_min: int, scale_max: int, labels: list[str]
+) -> ParsedAnswer:
+    """A chain-of-thought reply: the answer after the last final-answer marker ("Answer: 3");
+    without a marker, the whole reply (reasoning that cites several options is unparseable)."""
+    if text is None:
+        return ParsedAnswer(None, "error")
+    # "Réponse :", "Réponse:", "Réponse\u00a0:" and "答案：" all match their marker
+    word = marker.rstrip(" \u00a0:：")
+    matches = list(re.finditer(rf"{re.escape(word)}\s*[:：]", text, re.IGNORECASE))
+    segment = text[matches[-1].end() :] if matches else text
+    return parse_answer(segment, scale_min, scale_max, labels)

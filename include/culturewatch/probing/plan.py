@@ -85,6 +85,10 @@ def run_id_for(endpoint: ModelEndpoint, version: str, grid: ProbeGrid, instrumen
     return f"{_slug(endpoint.name)}--{_slug(version)}--{grid_digest}"
 
 
+JUDGE_KEY = "<judge>"
+"""Key of the judge's version in the `versions` mapping given to build_specs."""
+
+
 @dataclass(frozen=True)
 class ProbeSpec:
     """One mapped probe task: one model version asked in one prompt language."""
@@ -96,6 +100,8 @@ class ProbeSpec:
     countries: list[str]
     grid: dict[str, object]
     client: dict[str, object] = field(default_factory=dict)
+    judge: dict[str, object] | None = None
+    judge_version: str | None = None
 
     @property
     def label(self) -> str:
@@ -118,7 +124,8 @@ class ProbeSpec:
 
 
 def build_specs(config: ProbeConfig, instrument: Instrument, versions: dict[str, str]) -> list[ProbeSpec]:
-    """One spec per (model version × prompt language); `versions` maps model name to its version."""
+    """One spec per (model version × prompt language); `versions` maps model name to its version
+    (and JUDGE_KEY to the judge's, when the config names a judge)."""
     pairs = country_languages(config.grid, instrument)
     languages = sorted({language for _, language in pairs})
     specs = []
@@ -135,6 +142,8 @@ def build_specs(config: ProbeConfig, instrument: Instrument, versions: dict[str,
                     countries=[country for country, lang in pairs if lang == language],
                     grid=config.grid.model_dump(mode="json"),
                     client=config.client.model_dump(mode="json"),
+                    judge=config.judge.model_dump(mode="json") if config.judge else None,
+                    judge_version=versions.get(JUDGE_KEY),
                 )
             )
     return specs

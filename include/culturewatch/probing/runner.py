@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from culturewatch.config.schema import ClientLimits, ModelEndpoint
 from culturewatch.errors import EndpointError
 from culturewatch.instruments.language_id import reply_language
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.cache import ResponseCache
 from culturewatch.probing.client import ChatClient, ChatResult
-from culturewatch.probing.distribution import option_distribution
-from culturewatch.probing.parse import PARSER_VERSION, parse_answer
+from culturewatch.probing.interpret import Reading, needs_judge, read_reply, read_verdict
+from culturewatch.probing.judge import judge_prompt
+from culturewatch.probing.parse import PARSER_VERSION
 from culturewatch.probing.plan import ProbeCell, ProbeSpec, cells_for
-from culturewatch.probing.prompts import prompt_text, render_messages
-from culturewatch.probing.variants import displayed_labels, to_item_scale
+from culturewatch.probing.prompts import prompt_text, question_with_options, render_messages
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_keys, write_batch
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
@@ -48,28 +50,12 @@ def _row(
     cell: ProbeCell,
     prompt: str,
     result: ChatResult,
-    temperature: float,
-    seed: int | None,
-    max_tokens: int,
-    use_logprobs: bool,
+    reading: Reading,
+    verdict: ChatResult | None,
+    sampling: tuple[float, int | None, int],
 ) -> dict[str, object]:
     language = reply_language(result.text)
-    labels = displayed_labels(instrument, cell)
-    parsed = parse_answer(result.text, instrument.scale.min, instrument.scale.max, labels)
-    distribution = (
-        option_distribution(result.token_logprobs, instrument.scale.min, instrument.scale.max)
-        if use_logprobs and result.token_logprobs
-        else None
-    )
-    if distribution is not None:
-        probs = distribution.probs[::-1] if cell.variant == "reversed_options" else distribution.probs
-        answer, answer_probs, method = (
-            sum((instrument.scale.min + i) * p for i, p in enumerate(probs)),
-            probs,
-            "logprobs",
-        )
-    else:
-        answer, answer_probs, method = to_item_scale(instrument, cell, parsed.answer), None, "parsed"
+    temperature, seed, max_tokens = sampling
     return {
         "run_id": spec.run_id,
         "model": spec.endpoint["name"],
@@ -77,11 +63,11 @@ def _row(
         **cell.__dict__,
         "prompt": prompt,
         "response_text": result.text,
-        "answer": answer,
-        "answer_probs": answer_probs,
-        "answer_method": method,
-        "option_mass": distribution.option_mass if distribution else None,
-        "parse_status": "error" if result.error else parsed.status,
+        "answer": reading.answer,
+        "answer_probs": reading.answer_probs,
+        "answer_method": reading.method,
+        "option_mass": reading.option_mass,
+        "parse_status": reading.status,
         "requested_at": result.requested_at,
         "instrument_version": instrument.version,
         "parser_version": PARSER_VERSION,
@@ -95,7 +81,21 @@ def _row(
         "error": result.error,
         "response_language": language,
         "response_language_matches": None if language is None else language == cell.prompt_language,
+        "judge_model": spec.judge["name"] if verdict is not None and spec.judge else None,
+        "judge_response": verdict.text if verdict is not None else None,
     }
+
+
+@contextlib.asynccontextmanager
+async def _judge_client(spec: ProbeSpec, limits: ClientLimits, cache: ResponseCache):
+    """The judge's client when the spec names a judge (its calls are cached like every call)."""
+    if not spec.judge:
+        yield None
+        return
+    async with ChatClient(
+        ModelEndpoint.model_validate(spec.judge), limits, cache, str(spec.judge_version)
+    ) as judge:
+        yield judge
 
 
 def pending_cells(spec: ProbeSpec, paths: DataPaths) -> tuple[list[ProbeCell], int]:
@@ -143,33 +143,50 @@ async def _ask_all(
             written += len(buffer)
             buffer.clear()
 
-    async def ask(client: ChatClient, cell: ProbeCell) -> dict[str, object]:
+    async def ask(client: ChatClient, judge: ChatClient | None, cell: ProbeCell) -> dict[str, object]:
         messages = render_messages(instrument, cell)
         seed = grid.seed + cell.trial
+        max_tokens = grid.max_tokens_for(cell.style)
         request = client.request_for(
             messages,
             temperature=grid.temperature,
-            max_tokens=grid.max_tokens,
+            max_tokens=max_tokens,
             seed=seed,
             trial=cell.trial,
-            top_logprobs=grid.top_logprobs if use_logprobs else None,
+            top_logprobs=grid.top_logprobs if use_logprobs and cell.style == "classification" else None,
         )
         result = await client.complete(request)
+        reading = read_reply(instrument, cell, result, use_logprobs)
+        verdict = None
+        if judge is not None and needs_judge(cell, reading):
+            prompt = judge_prompt()
+            verdict = await judge.complete(
+                judge.request_for(
+                    prompt.messages(question_with_options(instrument, cell), result.text or ""),
+                    temperature=0.0,
+                    max_tokens=prompt.max_tokens,
+                    seed=0,
+                    trial=0,
+                )
+            )
+            reading = read_verdict(instrument, cell, verdict)
         return _row(
             spec,
             instrument,
             cell,
             prompt_text(messages),
             result,
-            grid.temperature,
-            seed,
-            grid.max_tokens,
-            use_logprobs,
+            reading,
+            verdict,
+            (grid.temperature, seed, max_tokens),
         )
 
     try:
-        async with ChatClient(endpoint, limits, cache, spec.model_version) as client:
-            tasks = [asyncio.ensure_future(ask(client, cell)) for cell in cells]
+        async with (
+            ChatClient(endpoint, limits, cache, spec.model_version) as client,
+            _judge_client(spec, limits, cache) as judge,
+        ):
+            tasks = [asyncio.ensure_future(ask(client, judge, cell)) for cell in cells]
             try:
                 for finished in asyncio.as_completed(tasks):
                     row = await finished

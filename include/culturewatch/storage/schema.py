@@ -49,6 +49,8 @@ RAW_RESPONSE_SCHEMA = pa.schema(
         pa.field("error", pa.string()),
         pa.field("response_language", pa.string()),
         pa.field("response_language_matches", pa.bool_()),
+        pa.field("judge_model", pa.string()),
+        pa.field("judge_response", pa.string()),
     ]
 )
 

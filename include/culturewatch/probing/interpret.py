@@ -1,0 +1,63 @@
+"""From a model reply to the row's answer: parsed text, logprobs, or an LLM judge's verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from culturewatch.instruments.schema import Instrument
+from culturewatch.probing.client import ChatResult
+from culturewatch.probing.distribution import option_distribution
+from culturewatch.probing.judge import judged_option
+from culturewatch.probing.parse import ParsedAnswer, parse_answer, parse_final_answer
+from culturewatch.probing.plan import ProbeCell
+from culturewatch.probing.variants import displayed_labels, to_item_scale
+
+
+@dataclass(frozen=True)
+class Reading:
+    answer: float | None
+    answer_probs: list[float] | None
+    method: str  # parsed | logprobs | judge
+    option_mass: float | None
+    status: str  # ok | unparseable | refusal | error
+
+
+def _parsed(instrument: Instrument, cell: ProbeCell, result: ChatResult) -> ParsedAnswer:
+    scale, labels = instrument.scale, displayed_labels(instrument, cell)
+    if cell.style == "scenario":  # free text: only a judge can read it
+        return ParsedAnswer(None, "error" if result.text is None else "unparseable")
+    if cell.style == "cot":
+        marker = instrument.languages[cell.prompt_language].styles.final_answer_marker
+        return parse_final_answer(result.text, marker, scale.min, scale.max, labels)
+    return parse_answer(result.text, scale.min, scale.max, labels)
+
+
+def read_reply(instrument: Instrument, cell: ProbeCell, result: ChatResult, use_logprobs: bool) -> Reading:
+    """The answer the reply itself gives: its option probabilities when asked for, else its text."""
+    if result.error:
+        return Reading(None, None, "parsed", None, "error")
+    parsed = _parsed(instrument, cell, result)
+    if use_logprobs and result.token_logprobs and cell.style == "classification":
+        found = option_distribution(result.token_logprobs, instrument.scale.min, instrument.scale.max)
+        if found is not None:
+            probs = found.probs[::-1] if cell.variant == "reversed_options" else found.probs
+            expected = sum((instrument.scale.min + i) * p for i, p in enumerate(probs))
+            return Reading(expected, probs, "logprobs", found.option_mass, parsed.status)
+    return Reading(to_item_scale(instrument, cell, parsed.answer), None, "parsed", None, parsed.status)
+
+
+def needs_judge(cell: ProbeCell, reading: Reading) -> bool:
+    """Scenario replies always; chain-of-thought replies whose final answer could not be read."""
+    if reading.status == "error":
+        return False
+    return cell.style == "scenario" or (cell.style == "cot" and reading.status == "unparseable")
+
+
+def read_verdict(instrument: Instrument, cell: ProbeCell, verdict: ChatResult) -> Reading:
+    """The judge's option (shown numbering mapped back to the item's scale); 0 → unparseable."""
+    if verdict.error:
+        return Reading(None, None, "judge", None, "error")
+    chosen = judged_option(verdict.text, instrument.scale.min, instrument.scale.max)
+    if chosen is None:
+        return Reading(None, None, "judge", None, "unparseable")
+    return Reading(to_item_scale(instrument, cell, float(chosen)), None, "judge", None, "ok")
