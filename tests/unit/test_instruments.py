@@ -153,4 +153,5 @@ def test_text_in_the_wrong_latin_language_is_caught_by_language_id() -> None:
     spanish_as_portuguese = instrument.model_copy(
         update={"languages": {**instrument.languages, "pt": instrument.languages["es"]}}
     )
-    assert len(misidentified(spanish_as_portuguese, "pt")) == 25  # 24 questions + system prompt
+    # 24 questions, the system prompt, the chain-of-thought instruction and 10 scenarios
+    assert len(misidentified(spanish_as_portuguese, "pt")) == 36

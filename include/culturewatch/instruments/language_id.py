@@ -15,7 +15,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.plan import ProbeCell
-from culturewatch.probing.prompts import render_messages
+from culturewatch.probing.prompts import bare_question, render_messages
 from culturewatch.reference.languages import load_languages
 
 
@@ -52,8 +52,21 @@ def reply_language(text: str | None) -> str | None:
 
 
 def misidentified(instrument: Instrument, language: str, country: str = "US") -> list[Misidentified]:
-    """Every rendered prompt (system, and user per item) of `language` that lingua places elsewhere."""
+    """Every rendered text of `language` that lingua places elsewhere: the system prompt, each item's
+    question, the chain-of-thought instruction and each scenario."""
     wrong = []
+    styles = instrument.languages[language].styles
+    first = ProbeCell(
+        instrument.id, instrument.items[0].id, country, language, "scenario", "aware", "base", 0
+    )
+    extra = [("cot instruction", styles.cot_instruction)] + [
+        (f"scenario {index}", template.format(question=bare_question(instrument, first)))
+        for index, template in enumerate(styles.scenarios)
+    ]
+    for what, text in extra:
+        found = detect(text)
+        if found != language:
+            wrong.append(Misidentified(language, what, found, text))
     for item in instrument.items:
         cell = ProbeCell(instrument.id, item.id, country, language, "classification", "aware", "base", 0)
         system, user = render_messages(instrument, cell)
