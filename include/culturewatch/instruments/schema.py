@@ -198,16 +198,9 @@ def completeness_problems(
     return problems
 
 
-class Instrument(BaseModel):
+class Instrument(InstrumentCore):
     """A loaded instrument: the core plus validated texts per prompt language."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str
-    version: str
-    name: str
-    scale: Scale
-    source: dict[str, str]
-    items: list[Item]
     languages: dict[str, LanguageTexts]
 
     def item(self, item_id: str) -> Item:
