@@ -153,5 +153,18 @@ def test_text_in_the_wrong_latin_language_is_caught_by_language_id() -> None:
     spanish_as_portuguese = instrument.model_copy(
         update={"languages": {**instrument.languages, "pt": instrument.languages["es"]}}
     )
-    # 24 questions, the system prompt, the chain-of-thought instruction and 10 scenarios
-    assert len(misidentified(spanish_as_portuguese, "pt")) == 36
+    # 24 questions in 2 wordings, the system prompt, the chain-of-thought instruction, 10 scenarios
+    assert len(misidentified(spanish_as_portuguese, "pt")) == 60
+
+
+def test_a_language_without_the_others_paraphrases_is_named(vsm_copy: Path) -> None:
+    path = edit(vsm_copy, "languages/de.yaml", lambda doc: doc.pop("paraphrases"))
+    with pytest.raises(InputFileError) as raised:
+        load(vsm_copy)
+    assert raised.value.path == str(path) and raised.value.field == "paraphrases"
+
+
+def test_number_words_must_cover_the_scale(vsm_copy: Path) -> None:
+    edit(vsm_copy, "languages/en.yaml", lambda doc: doc["answer_words"]["numbers"].pop(5))
+    with pytest.raises(InputFileError, match=r"needs a word for each of \[1, 2, 3, 4, 5\]"):
+        load(vsm_copy)

@@ -119,3 +119,32 @@ def test_an_item_subset_is_asked_alone_and_unknown_items_are_named() -> None:
     assert [cell.item_id for cell in cells_for(grid, VSM, [("US", "en")])] == ["m02", "m21"]
     with pytest.raises(CulturewatchError, match=r"\['m99'\] are not items"):
         cells_for(ProbeGrid(items=["m02", "m99"]), VSM, [("US", "en")])
+
+
+def test_paraphrase_variant_rewords_the_stem_and_keeps_the_item() -> None:
+    base = render_messages(VSM, ProbeCell("vsm2013", "m02", "US", "en", "classification", "aware", "base", 0))
+    cell = ProbeCell("vsm2013", "m02", "US", "en", "classification", "aware", "paraphrase_1", 0)
+    question = render_messages(VSM, cell)[1]["content"]
+    assert question != base[1]["content"]
+    assert question.startswith(VSM.languages["en"].paraphrases["paraphrase_1"].blocks["ideal_job"])
+    assert "have a boss (direct superior) you can respect" in question
+    assert "(1) of utmost importance" in question
+
+
+def test_paraphrase_variant_rewords_questions_without_a_stem() -> None:
+    cell = ProbeCell("vsm2013", "m18", "JP", "en", "classification", "aware", "paraphrase_1", 0)
+    question = render_messages(VSM, cell)[1]["content"]
+    assert question.startswith(VSM.languages["en"].paraphrases["paraphrase_1"].items["m18"])
+
+
+@pytest.mark.parametrize("language", sorted(VSM.languages))
+def test_every_language_has_the_same_paraphrases_and_number_words(language: str) -> None:
+    texts = VSM.languages[language]
+    assert sorted(texts.paraphrases) == ["paraphrase_1"]
+    assert sorted(texts.answer_words.numbers) == [1, 2, 3, 4, 5]
+    assert texts.answer_words.refusals
+
+
+def test_unknown_variant_is_named() -> None:
+    with pytest.raises(CulturewatchError, match=r"\['paraphrase_9'\] unknown"):
+        cells_for(ProbeGrid(variants=["base", "paraphrase_9"]), VSM, [("US", "en")])

@@ -116,7 +116,9 @@ def test_scenario_replies_are_classified_by_the_judge(paths) -> None:
         "parsed",
         "unparseable",
     )
-    assert [r["model"] for r in server.requests].count("judge-model") == 2
+    # cot and scenario give the judge the same question and reply: an identical request, asked
+    # once and then answered from the cache unless both were in flight at the same moment
+    assert 1 <= [r["model"] for r in server.requests].count("judge-model") <= 2
     assert rows["cot"]["max_tokens"] == 384 and rows["classification"]["max_tokens"] == 16
 
 

@@ -13,7 +13,9 @@ Setting = Literal["aligned", "english", "chinese", "full_grid"]
 # with the WVS instruments and widen these sets.
 Style = Literal["classification", "cot", "scenario"]
 Strategy = Literal["aware"]
-Variant = Literal["base", "reversed_options"]
+# `base`, `reversed_options`, or a paraphrase the instrument defines (e.g. `paraphrase_1`);
+# checked against the instrument when the grid is planned.
+Variant = str
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SECRET_LOOKING = re.compile(r"^(sk-|Bearer\s)", re.IGNORECASE)

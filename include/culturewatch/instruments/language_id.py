@@ -51,30 +51,35 @@ def reply_language(text: str | None) -> str | None:
     return detect(text)
 
 
-def misidentified(instrument: Instrument, language: str, country: str = "US") -> list[Misidentified]:
-    """Every rendered text of `language` that lingua places elsewhere: the system prompt, each item's
-    question, the chain-of-thought instruction and each scenario."""
-    wrong = []
-    styles = instrument.languages[language].styles
+def rendered_texts(instrument: Instrument, language: str, country: str = "US") -> list[tuple[str, str]]:
+    """(what, text) for everything a prompt in `language` can contain: the system prompt, each
+    item's question in every wording (base and paraphrases), the chain-of-thought instruction and
+    each scenario."""
+    texts = instrument.languages[language]
     first = ProbeCell(
         instrument.id, instrument.items[0].id, country, language, "scenario", "aware", "base", 0
     )
-    extra = [("cot instruction", styles.cot_instruction)] + [
+    found = [("cot instruction", texts.styles.cot_instruction)]
+    found += [
         (f"scenario {index}", template.format(question=bare_question(instrument, first)))
-        for index, template in enumerate(styles.scenarios)
+        for index, template in enumerate(texts.styles.scenarios)
     ]
-    for what, text in extra:
-        found = detect(text)
-        if found != language:
-            wrong.append(Misidentified(language, what, found, text))
-    for item in instrument.items:
-        cell = ProbeCell(instrument.id, item.id, country, language, "classification", "aware", "base", 0)
-        system, user = render_messages(instrument, cell)
-        checks = [("question " + item.id, user["content"])]
-        if item is instrument.items[0]:
-            checks.append(("system prompt", system["content"]))
-        for what, text in checks:
-            found = detect(text)
-            if found != language:
-                wrong.append(Misidentified(language, what, found, text))
-    return wrong
+    for variant in ["base", *sorted(texts.paraphrases)]:
+        for item in instrument.items:
+            cell = ProbeCell(instrument.id, item.id, country, language, "classification", "aware", variant, 0)
+            system, user = render_messages(instrument, cell)
+            found.append((f"question {item.id} ({variant})", user["content"]))
+    classification = ProbeCell(
+        instrument.id, instrument.items[0].id, country, language, "classification", "aware", "base", 0
+    )
+    found.append(("system prompt", render_messages(instrument, classification)[0]["content"]))
+    return found
+
+
+def misidentified(instrument: Instrument, language: str, country: str = "US") -> list[Misidentified]:
+    """Every rendered text of `language` that lingua places in another language."""
+    return [
+        Misidentified(language, what, found, text)
+        for what, text in rendered_texts(instrument, language, country)
+        if (found := detect(text)) != language
+    ]

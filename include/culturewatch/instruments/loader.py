@@ -63,4 +63,14 @@ def load_instrument(instrument_id: str, directory: Path = INSTRUMENTS_DIR) -> In
         languages[texts.language] = texts
     if not languages:
         raise InputFileError(folder / "languages", "<files>", "no language files")
+    # a paraphrase variant is asked in every language of a grid: each file must define the same ones
+    names = {code: sorted(texts.paraphrases) for code, texts in languages.items()}
+    reference = next(iter(names.values()))
+    for code, found in names.items():
+        if found != reference:
+            raise InputFileError(
+                folder / "languages" / f"{code}.yaml",
+                "paraphrases",
+                f"defines {found}, other languages define {reference}",
+            )
     return Instrument(**core.model_dump(), languages=languages)

@@ -101,6 +101,22 @@ class StyleTexts(BaseModel):
         return self
 
 
+class AnswerWords(BaseModel):
+    """Words the parser reads in this language: the scale's number words, and refusal phrases."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    numbers: dict[int, str]
+    refusals: list[str] = Field(min_length=1)
+
+
+class Paraphrase(BaseModel):
+    """A prompt variant that rewords the block stems, and the items that have no stem."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    blocks: dict[str, str]
+    items: dict[str, str] = Field(default_factory=dict)
+
+
 class LanguageTexts(BaseModel):
     """`<instrument>/languages/<code>.yaml`: every text a prompt needs in one language.
 
@@ -123,6 +139,8 @@ class LanguageTexts(BaseModel):
     items: dict[str, str]
     countries: dict[str, str]
     styles: StyleTexts
+    answer_words: AnswerWords
+    paraphrases: dict[str, Paraphrase] = Field(default_factory=dict)
 
     @field_validator("role_prompt")
     @classmethod
@@ -163,7 +181,12 @@ class LanguageTexts(BaseModel):
             **{f"countries.{key}": text for key, text in self.countries.items()},
             "styles.cot_instruction": self.styles.cot_instruction,
             **{f"styles.scenarios.{index}": text for index, text in enumerate(self.styles.scenarios)},
+            **{f"answer_words.numbers.{n}": word for n, word in self.answer_words.numbers.items()},
+            **{f"answer_words.refusals.{i}": text for i, text in enumerate(self.answer_words.refusals)},
         }
+        for name, paraphrase in self.paraphrases.items():
+            found.update({f"paraphrases.{name}.blocks.{k}": t for k, t in paraphrase.blocks.items() if t})
+            found.update({f"paraphrases.{name}.items.{k}": t for k, t in paraphrase.items.items()})
         for name, labels in self.option_sets.items():
             found.update({f"option_sets.{name}.{index}": label for index, label in enumerate(labels)})
         return found
@@ -192,6 +215,17 @@ def completeness_problems(
     extra = sorted(texts.items.keys() - {item.id for item in core.items})
     if extra:
         problems.append(("items", f"texts for unknown items {extra}"))
+    scale_values = set(range(core.scale.min, core.scale.max + 1))
+    if set(texts.answer_words.numbers) != scale_values:
+        problems.append(("answer_words.numbers", f"needs a word for each of {sorted(scale_values)}"))
+    blocks = {item.block for item in core.items}
+    for name, paraphrase in texts.paraphrases.items():
+        missing_blocks = sorted(blocks - paraphrase.blocks.keys())
+        if missing_blocks:
+            problems.append((f"paraphrases.{name}.blocks", f"no paraphrase for blocks {missing_blocks}"))
+        unknown = sorted(paraphrase.items.keys() - {item.id for item in core.items})
+        if unknown:
+            problems.append((f"paraphrases.{name}.items", f"unknown items {unknown}"))
     missing_countries = sorted(countries - texts.countries.keys())
     if missing_countries:
         problems.append(("countries", f"no localised name for countries {missing_countries}"))

@@ -22,14 +22,27 @@ class Reading:
     status: str  # ok | unparseable | refusal | error
 
 
+def _refusals(instrument: Instrument, language: str) -> list[str]:
+    """The prompt language's refusal phrases, and the source language's (models often refuse in
+    English whatever they were asked in)."""
+    phrases = list(instrument.languages[language].answer_words.refusals)
+    for texts in instrument.languages.values():
+        if texts.review_status == "source" and texts.language != language:
+            phrases += texts.answer_words.refusals
+    return phrases
+
+
 def _parsed(instrument: Instrument, cell: ProbeCell, result: ChatResult) -> ParsedAnswer:
+    texts = instrument.languages[cell.prompt_language]
     scale, labels = instrument.scale, displayed_labels(instrument, cell)
+    words = texts.answer_words.numbers  # like digits, a number word names a shown option number
+    refusals = _refusals(instrument, cell.prompt_language)
     if cell.style == "scenario":  # free text: only a judge can read it
         return ParsedAnswer(None, "error" if result.text is None else "unparseable")
     if cell.style == "cot":
-        marker = instrument.languages[cell.prompt_language].styles.final_answer_marker
-        return parse_final_answer(result.text, marker, scale.min, scale.max, labels)
-    return parse_answer(result.text, scale.min, scale.max, labels)
+        marker = texts.styles.final_answer_marker
+        return parse_final_answer(result.text, marker, scale.min, scale.max, labels, words, refusals)
+    return parse_answer(result.text, scale.min, scale.max, labels, words, refusals)
 
 
 def read_reply(instrument: Instrument, cell: ProbeCell, result: ChatResult, use_logprobs: bool) -> Reading:

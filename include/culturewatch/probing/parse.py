@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-PARSER_VERSION = "1.2.0"
+PARSER_VERSION = "1.3.0"
 
 ParseStatus = Literal["ok", "unparseable", "refusal", "error"]
 
 _NUMBER = re.compile(r"(?<![\d.])\d+(?![\d.]*\d)")
-_REFUSAL = re.compile(
-    r"\b(as an ai|i cannot|i can't|i am unable|i'm unable|i do not have personal|"
-    r"i don't have personal|cannot answer|can't answer)\b",
-    re.IGNORECASE,
-)
+MAX_WORDS_FOR_NUMBER_WORD = 3
+# Scripts written without spaces between words: a phrase in them is found as a substring.
+_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI")
 
 
 @dataclass(frozen=True)
@@ -33,13 +32,39 @@ def normalise_digits(text: str) -> str:
     )
 
 
-def _labels_mentioned(text: str, labels: list[str]) -> set[int]:
-    """Indexes of the option labels found whole in `text`; a label found only inside a longer
-    label's match ("disagree" inside "strongly disagree") does not count."""
-    lowered = text.lower()
+def _pattern(phrase: str) -> str:
+    """A phrase as a whole word or words; in unspaced scripts, anywhere."""
+    escaped = re.escape(phrase.lower().replace("\u2019", "'"))
+    if _unspaced(phrase):
+        return escaped
+    return rf"(?<!\w){escaped}(?!\w)"
+
+
+def _unspaced(phrase: str) -> bool:
+    return any(unicodedata.name(char, "").startswith(_UNSPACED) for char in phrase)
+
+
+def _number_words_said(text: str, number_words: dict[int, str]) -> set[int]:
+    """Values whose number word is the answer. Only short replies count ("four", "I choose four"):
+    "one", Turkish "bir" ("a") or Vietnamese "một" are everyday words in longer text. In scripts
+    without spaces the word must be the whole reply ("三", "三。"): 一 is inside 一个 and 不一定,
+    Thai สาม ("three") inside ไม่สามารถ ("cannot")."""
+    bare = re.sub(r"[\W_]+", "", text.lower())
+    spaced = {value: word for value, word in number_words.items() if not _unspaced(word)}
+    said = {value for value, word in number_words.items() if _unspaced(word) and bare == word.lower()}
+    if spaced and len(re.findall(r"\w+", text)) <= MAX_WORDS_FOR_NUMBER_WORD:
+        values = sorted(spaced)
+        said |= {values[index] for index in _phrases_mentioned(text, [spaced[v] for v in values])}
+    return said
+
+
+def _phrases_mentioned(text: str, phrases: list[str]) -> set[int]:
+    """Indexes of the phrases found in `text`; one found only inside a longer phrase's match
+    ("disagree" inside "strongly disagree") does not count. Curly apostrophes match straight ones."""
+    lowered = text.lower().replace("\u2019", "'")
     spans: list[tuple[int, int, int]] = []
-    for index, label in enumerate(labels):
-        for match in re.finditer(rf"(?<!\w){re.escape(label.lower())}(?!\w)", lowered):
+    for index, phrase in enumerate(phrases):
+        for match in re.finditer(_pattern(phrase), lowered):
             spans.append((match.start(), match.end(), index))
     return {
         index
@@ -48,8 +73,17 @@ def _labels_mentioned(text: str, labels: list[str]) -> set[int]:
     }
 
 
-def parse_answer(text: str | None, scale_min: int, scale_max: int, labels: list[str]) -> ParsedAnswer:
-    """The option number in `text`: one distinct in-scale number, else one exact option label."""
+def parse_answer(
+    text: str | None,
+    scale_min: int,
+    scale_max: int,
+    labels: list[str],
+    number_words: dict[int, str] | None = None,
+    refusals: Sequence[str] = (),
+) -> ParsedAnswer:
+    """The option number in `text`: one distinct in-scale number (any script's digits), else one
+    option label, else one number word; a refusal phrase makes it a refusal; anything else,
+    including several candidates, is unparseable (never a guess)."""
     if text is None:
         return ParsedAnswer(None, "error")
     text = normalise_digits(text)
@@ -58,16 +92,27 @@ def parse_answer(text: str | None, scale_min: int, scale_max: int, labels: list[
     if len(in_scale) == 1:
         return ParsedAnswer(float(in_scale.pop()), "ok")
     if not numbers:
-        chosen = _labels_mentioned(text, labels)
+        chosen = _phrases_mentioned(text, labels)
         if len(chosen) == 1:
             return ParsedAnswer(float(scale_min + chosen.pop()), "ok")
-    if _REFUSAL.search(text):
+        if refusals and _phrases_mentioned(text, list(refusals)):
+            return ParsedAnswer(None, "refusal")
+        said = _number_words_said(text, number_words or {}) if not chosen else set()
+        if len(said) == 1:
+            return ParsedAnswer(float(said.pop()), "ok")
+    elif refusals and _phrases_mentioned(text, list(refusals)):
         return ParsedAnswer(None, "refusal")
     return ParsedAnswer(None, "unparseable")
 
 
 def parse_final_answer(
-    text: str | None, marker: str, scale_min: int, scale_max: int, labels: list[str]
+    text: str | None,
+    marker: str,
+    scale_min: int,
+    scale_max: int,
+    labels: list[str],
+    number_words: dict[int, str] | None = None,
+    refusals: Sequence[str] = (),
 ) -> ParsedAnswer:
     """A chain-of-thought reply: the answer after the last final-answer marker ("Answer: 3");
     without a marker, the whole reply (reasoning that cites several options is unparseable)."""
@@ -77,4 +122,4 @@ def parse_final_answer(
     word = marker.rstrip(" \u00a0:：")
     matches = list(re.finditer(rf"{re.escape(word)}\s*[:：]", text, re.IGNORECASE))
     segment = text[matches[-1].end() :] if matches else text
-    return parse_answer(segment, scale_min, scale_max, labels)
+    return parse_answer(segment, scale_min, scale_max, labels, number_words, refusals)

@@ -54,6 +54,13 @@ def country_languages(grid: ProbeGrid, instrument: Instrument) -> list[tuple[str
 
 def cells_for(grid: ProbeGrid, instrument: Instrument, pairs: list[tuple[str, str]]) -> list[ProbeCell]:
     """Every cell for these pairs, ordered so consecutive prompts share the longest prefix."""
+    paraphrases = set(next(iter(instrument.languages.values())).paraphrases)
+    unknown_variants = sorted(set(grid.variants) - {"base", "reversed_options"} - paraphrases)
+    if unknown_variants:
+        raise CulturewatchError(
+            f"grid.variants: {unknown_variants} unknown; {instrument.id!r} has base, reversed_options"
+            + "".join(f", {name}" for name in sorted(paraphrases))
+        )
     items = instrument.items
     if grid.items != "all":
         unknown = sorted(set(grid.items) - {item.id for item in items})

@@ -14,23 +14,31 @@ from culturewatch.probing.plan import ProbeCell
 from culturewatch.probing.variants import displayed_labels
 
 
+def stem_and_item(instrument: Instrument, cell: ProbeCell) -> tuple[str, str]:
+    """The block stem and item text in the cell's language, reworded by a paraphrase variant."""
+    texts = instrument.languages[cell.prompt_language]
+    item = instrument.item(cell.item_id)
+    paraphrase = texts.paraphrases.get(cell.variant)
+    if paraphrase is None:
+        return texts.blocks[item.block], texts.items[item.id]
+    return paraphrase.blocks[item.block], paraphrase.items.get(item.id, texts.items[item.id])
+
+
 def question_with_options(instrument: Instrument, cell: ProbeCell) -> str:
     """The item as asked in classification: stem, item, numbered options (variant order)."""
     texts = instrument.languages[cell.prompt_language]
-    item = instrument.item(cell.item_id)
     options = texts.option_separator.join(
         texts.option_template.format(number=instrument.scale.min + index, label=label)
         for index, label in enumerate(displayed_labels(instrument, cell))
     )
-    stem = texts.blocks[item.block]
-    return texts.question_template.format(stem=stem, item=texts.items[item.id], options=options).strip()
+    stem, item = stem_and_item(instrument, cell)
+    return texts.question_template.format(stem=stem, item=item, options=options).strip()
 
 
 def bare_question(instrument: Instrument, cell: ProbeCell) -> str:
     """Stem and item without options (what a scenario embeds)."""
-    texts = instrument.languages[cell.prompt_language]
-    item = instrument.item(cell.item_id)
-    return f"{texts.blocks[item.block]} {texts.items[item.id]}".strip()
+    stem, item = stem_and_item(instrument, cell)
+    return f"{stem} {item}".strip()
 
 
 def render_messages(instrument: Instrument, cell: ProbeCell) -> list[dict[str, str]]:
