@@ -22,6 +22,8 @@ REFUSALS = ["as an AI", "I cannot answer"]
         ("I agree and I disagree", None, "unparseable"),
         ("7", None, "unparseable"),  # out of range
         ("3.5", None, "unparseable"),
+        ("(1) agree", None, "unparseable"),  # number and label disagree
+        ("(5) strongly disagree", 5.0, "ok"),
         ("", None, "unparseable"),
         ("As an AI, I cannot answer that.", None, "refusal"),
         (None, None, "error"),

@@ -22,7 +22,7 @@ class Reading:
     status: str  # ok | unparseable | refusal | error
 
 
-def _refusals(instrument: Instrument, language: str) -> list[str]:
+def refusal_phrases(instrument: Instrument, language: str) -> list[str]:
     """The prompt language's refusal phrases, and the source language's (models often refuse in
     English whatever they were asked in)."""
     phrases = list(instrument.languages[language].answer_words.refusals)
@@ -36,7 +36,7 @@ def _parsed(instrument: Instrument, cell: ProbeCell, result: ChatResult) -> Pars
     texts = instrument.languages[cell.prompt_language]
     scale, labels = instrument.scale, displayed_labels(instrument, cell)
     words = texts.answer_words.numbers  # like digits, a number word names a shown option number
-    refusals = _refusals(instrument, cell.prompt_language)
+    refusals = refusal_phrases(instrument, cell.prompt_language)
     if cell.style == "scenario":  # free text: only a judge can read it
         return ParsedAnswer(None, "error" if result.text is None else "unparseable")
     if cell.style == "cot":

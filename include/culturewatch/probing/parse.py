@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-PARSER_VERSION = "1.3.0"
+PARSER_VERSION = "1.4.0"
 
 ParseStatus = Literal["ok", "unparseable", "refusal", "error"]
 
@@ -90,7 +90,13 @@ def parse_answer(
     numbers = {int(match) for match in _NUMBER.findall(text)}
     in_scale = {number for number in numbers if scale_min <= number <= scale_max}
     if len(in_scale) == 1:
-        return ParsedAnswer(float(in_scale.pop()), "ok")
+        number = in_scale.pop()
+        named = _phrases_mentioned(text, labels)
+        if named and number - scale_min not in named:
+            # "(1) very important" when option 1 is "of utmost importance": number and label
+            # disagree, and which one the model meant is a guess
+            return ParsedAnswer(None, "unparseable")
+        return ParsedAnswer(float(number), "ok")
     if not numbers:
         chosen = _phrases_mentioned(text, labels)
         if len(chosen) == 1:
