@@ -95,3 +95,36 @@ def test_killed_server_resumes_with_only_missing_prompts(
     assert second.chat_requests_served() == 48 - kept
     assert outcome.cells_already_done == kept
     assert read_table(paths.run_dir(spec.run_id)).num_rows == 48
+
+
+def test_free_text_styles_on_the_real_model_with_a_real_judge(paths, model_server, tmp_path: Path) -> None:
+    """Chain-of-thought and scenario replies from the real model, classified by a real judge
+    (the same local model: any OpenAI-compatible model may judge)."""
+    config = tmp_path / "styles.yaml"
+    config.write_text(
+        "models:\n"
+        f"  - name: {TEST_MODEL}\n    base_url: {model_server.base_url}\n    version: test\n"
+        f"judge:\n  name: {TEST_MODEL}\n  base_url: {model_server.base_url}\n  version: test-judge\n"
+        "grid:\n  settings: [english]\n  countries: [JP]\n  items: [m02, m21]\n"
+        "  styles: [cot, scenario]\n  style_max_tokens: {cot: 96, scenario: 96}\n"
+        "client:\n  concurrency: 1\n"
+    )
+    [spec] = plan_probe(config)
+    run_probe(spec, paths)
+    rows = read_table(paths.run_dir(spec.run_id)).to_pylist()
+    assert sorted((row["item_id"], row["style"]) for row in rows) == [
+        ("m02", "cot"),
+        ("m02", "scenario"),
+        ("m21", "cot"),
+        ("m21", "scenario"),
+    ]
+    for row in rows:
+        assert row["response_text"], row
+        assert row["parse_status"] in {"ok", "unparseable", "refusal"}
+        if row["style"] == "scenario":  # free text: always read by the judge
+            assert row["answer_method"] == "judge" and row["judge_response"], row
+        if row["parse_status"] == "ok":
+            assert 1 <= row["answer"] <= 5
+    # every call went to the real server: respondent calls plus one judge call per judged row
+    judged = sum(row["answer_method"] == "judge" for row in rows)
+    assert model_server.chat_requests_served() == len(rows) + judged
