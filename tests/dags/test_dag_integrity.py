@@ -47,7 +47,7 @@ def test_required_arguments(dagbag) -> None:
 def test_probe_maps_over_specs_and_emits_the_raw_asset(dagbag) -> None:
     dag = dagbag.get_dag(PROBE_DAG)
     ask = dag.get_task("ask")
-    assert ask.is_mapped if hasattr(ask, "is_mapped") else type(ask).__name__ == "MappedOperator"
+    assert ask.is_mapped
     outlets = [asset.name for asset in dag.get_task("publish").outlets]
     assert outlets == ["culturewatch_raw_responses"]
 

@@ -30,6 +30,10 @@ class OptionDistribution:
     option_mass: float
     position: int
 
+    def reversed(self) -> OptionDistribution:
+        """The same distribution over the options in reverse order."""
+        return OptionDistribution(self.probs[::-1], self.option_mass, self.position)
+
     def expected_value(self, scale_min: int) -> float:
         return sum((scale_min + index) * p for index, p in enumerate(self.probs))
 

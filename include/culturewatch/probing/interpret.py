@@ -10,7 +10,7 @@ from culturewatch.probing.distribution import option_distribution
 from culturewatch.probing.judge import judged_option
 from culturewatch.probing.parse import ParsedAnswer, parse_answer, parse_final_answer
 from culturewatch.probing.plan import ProbeCell
-from culturewatch.probing.variants import displayed_labels, to_item_scale
+from culturewatch.probing.variants import displayed_labels, distribution_on_item_scale, to_item_scale
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,9 @@ def read_reply(instrument: Instrument, cell: ProbeCell, result: ChatResult, use_
     if use_logprobs and result.token_logprobs and cell.style == "classification":
         found = option_distribution(result.token_logprobs, instrument.scale.min, instrument.scale.max)
         if found is not None:
-            probs = found.probs[::-1] if cell.variant == "reversed_options" else found.probs
-            expected = sum((instrument.scale.min + i) * p for i, p in enumerate(probs))
-            return Reading(expected, probs, "logprobs", found.option_mass, parsed.status)
+            found = distribution_on_item_scale(cell, found)
+            expected = found.expected_value(instrument.scale.min)
+            return Reading(expected, found.probs, "logprobs", found.option_mass, parsed.status)
     return Reading(to_item_scale(instrument, cell, parsed.answer), None, "parsed", None, parsed.status)
 
 

@@ -8,6 +8,7 @@ the lowest number is caught: its answers, mapped back to the item's own scale, f
 from __future__ import annotations
 
 from culturewatch.instruments.schema import Instrument
+from culturewatch.probing.distribution import OptionDistribution
 from culturewatch.probing.plan import ProbeCell
 
 
@@ -22,3 +23,8 @@ def to_item_scale(instrument: Instrument, cell: ProbeCell, displayed: float | No
     if displayed is None or cell.variant != "reversed_options":
         return displayed
     return instrument.scale.min + instrument.scale.max - displayed
+
+
+def distribution_on_item_scale(cell: ProbeCell, shown: OptionDistribution) -> OptionDistribution:
+    """Option probabilities read in shown order, in the item's own order."""
+    return shown.reversed() if cell.variant == "reversed_options" else shown

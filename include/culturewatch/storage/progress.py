@@ -6,15 +6,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from culturewatch.storage.parquet import parquet_files
-
 
 def rows_on_disk(directory: Path) -> int:
-    """Rows in every Parquet file under `directory`'s immediate subdirectories and itself."""
-    files = (
-        parquet_files(directory)
-        + [path for sub in sorted(directory.glob("*/")) for path in parquet_files(sub)]
-        if directory.is_dir()
-        else []
-    )
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in files)
+    """Rows in every Parquet file under `directory` (written files only: temp files end in .tmp)."""
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in directory.rglob("*.parquet"))
