@@ -21,3 +21,13 @@ class InputFileError(CulturewatchError):
 
 class EndpointError(CulturewatchError):
     """A model endpoint could not be reached or kept failing after its retries."""
+
+
+def first_problem(exc: Exception) -> str:
+    """One line for an exception: a pydantic validation error's first field and message."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        return f"{field}: {first['msg']}" if field else first["msg"]
+    return f"{type(exc).__name__}: {exc}"

@@ -28,6 +28,10 @@ class DataPaths:
         return self.root / "raw" / "runs"
 
     @property
+    def raw_judgements(self) -> Path:
+        return self.root / "raw" / "judgements"
+
+    @property
     def cache_db(self) -> Path:
         return self.root / "cache" / "responses.sqlite"
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.interpret import refusal_phrases
 from culturewatch.probing.parse import PARSER_VERSION, ParsedAnswer, parse_answer, parse_final_answer
 
 CORPUS = Path(__file__).with_name("corpus.csv")
@@ -41,7 +40,7 @@ def parse_row(row: dict[str, str]) -> ParsedAnswer:
     texts = instrument.languages[row["language"]]
     labels = row["labels_shown"].split(" | ")
     words = texts.answer_words.numbers
-    refusals = refusal_phrases(instrument, row["language"])
+    refusals = instrument.refusal_phrases(row["language"])
     scale = instrument.scale
     if row["style"] == "cot":
         marker = texts.styles.final_answer_marker

@@ -60,7 +60,7 @@ def test_inline_api_key_is_rejected(tmp_path: Path) -> None:
 def test_unknown_country_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as raised:
         load_config(write(tmp_path, VALID.replace("[US, EG]", "[US, XX]")))
-    assert raised.value.field == "grid.countries" and "XX" in raised.value.problem
+    assert raised.value.field == "grid" and "grid.countries: ['XX']" in raised.value.problem
 
 
 def test_bad_value_names_nested_field(tmp_path: Path) -> None:

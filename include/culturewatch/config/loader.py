@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from culturewatch.config.schema import ProbeConfig
-from culturewatch.errors import InputFileError
-from culturewatch.reference.countries import countries_by_code
+from culturewatch.errors import CulturewatchError, InputFileError
 from culturewatch.yaml_files import load_model
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -18,13 +17,16 @@ def bundled_config(name: str) -> Path:
 
 
 def load_config(path: Path | str) -> ProbeConfig:
+    """Load a config and plan its grid once against its instrument, so that a country, setting,
+    strategy, style, variant or item the instrument does not have fails here, naming the file."""
+    from culturewatch.instruments.loader import load_instrument
+    from culturewatch.probing.plan import cells_for, country_languages
+
     path = Path(path)
     config = load_model(path, ProbeConfig)
-    if config.grid.countries != "all":
-        known = countries_by_code()
-        unknown = [code for code in config.grid.countries if code not in known]
-        if unknown:
-            raise InputFileError(
-                path, "grid.countries", f"unknown country codes {unknown}; known: {sorted(known)}"
-            )
+    try:
+        instrument = load_instrument(config.grid.instrument)
+        cells_for(config.grid, instrument, country_languages(config.grid, instrument))
+    except CulturewatchError as exc:
+        raise InputFileError(path, "grid", str(exc)) from exc
     return config

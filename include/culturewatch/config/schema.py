@@ -9,12 +9,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 Setting = Literal["aligned", "english", "chinese", "full_grid"]
-# Only what the probe implements today is accepted; more strategies and variants arrive
-# with the WVS instruments and widen these sets.
 Style = Literal["classification", "cot", "scenario"]
-Strategy = Literal["aware"]
-# `base`, `reversed_options`, or a paraphrase the instrument defines (e.g. `paraphrase_1`);
-# checked against the instrument when the grid is planned.
+# `aware`: persona prompt (VSM's role prompt, CultureSPA's P1); `unaware`: no persona;
+# `cross_culture`: CultureSPA's P2. Which ones an instrument supports is checked when the
+# grid is planned.
+Strategy = Literal["aware", "unaware", "cross_culture"]
+# `base`, `reversed_options`, a paraphrase the instrument defines (e.g. `paraphrase_1`), or for
+# wvs_polarity `sample` / `all` / `tplTT-varV`; checked against the instrument when planned.
 Variant = str
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -34,6 +35,19 @@ class ModelEndpoint(BaseModel):
         default="auto",
         description="version identity; 'auto' derives a digest of what the endpoint reports",
     )
+    usd_per_million_prompt_tokens: float | None = Field(
+        default=None, ge=0, description="price, for the runs mart's cost; unset = cost unknown (null)"
+    )
+    usd_per_million_completion_tokens: float | None = Field(default=None, ge=0)
+
+    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """What these tokens cost at the configured prices; None when no price is configured."""
+        if self.usd_per_million_prompt_tokens is None and self.usd_per_million_completion_tokens is None:
+            return None
+        return (
+            prompt_tokens * (self.usd_per_million_prompt_tokens or 0.0)
+            + completion_tokens * (self.usd_per_million_completion_tokens or 0.0)
+        ) / 1e6
 
     @field_validator("api_key_env")
     @classmethod
@@ -67,7 +81,7 @@ class ProbeGrid(BaseModel):
         default="all", description="a subset of the instrument's item ids, for quick checks"
     )
     styles: list[Style] = Field(default_factory=lambda: ["classification"], min_length=1)
-    strategy: Strategy = "aware"
+    strategies: list[Strategy] = Field(default_factory=lambda: ["aware"], min_length=1)
     variants: list[Variant] = Field(default_factory=lambda: ["base"], min_length=1)
     trials: int = Field(default=1, ge=1, le=100)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)

@@ -13,6 +13,7 @@ from functools import cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from culturewatch.instruments.loader import instrument_languages
 from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.plan import ProbeCell
 from culturewatch.probing.prompts import bare_question, render_messages
@@ -29,10 +30,10 @@ class Misidentified:
 
 @cache
 def detector() -> LanguageDetector:
-    languages = [
-        Language.from_iso_code_639_1(getattr(IsoCode639_1, language.language_code.upper()))
-        for language in load_languages()
-    ]
+    """Lingua restricted to the languages anything is asked in: the 20 of the reference table and
+    those of the other instruments (wvs_polarity adds Danish and Dutch)."""
+    codes = {language.language_code for language in load_languages()} | set(instrument_languages())
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in codes]
     return LanguageDetectorBuilder.from_languages(*languages).build()
 
 

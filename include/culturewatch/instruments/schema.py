@@ -14,7 +14,7 @@ def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
-def _require_placeholders(template: str, required: set[str], what: str) -> str:
+def require_placeholders(template: str, required: set[str], what: str) -> str:
     try:
         found = _placeholders(template)
     except ValueError as exc:  # unbalanced braces
@@ -53,6 +53,7 @@ class InstrumentCore(BaseModel):
     """`<instrument>/instrument.yaml`: what does not depend on the prompt language."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["vsm"] = "vsm"
     id: str
     version: str
     name: str
@@ -87,7 +88,7 @@ class StyleTexts(BaseModel):
     @classmethod
     def _question_slot(cls, scenarios: list[str]) -> list[str]:
         for index, template in enumerate(scenarios):
-            _require_placeholders(template, {"question"}, f"scenario {index}")
+            require_placeholders(template, {"question"}, f"scenario {index}")
             if template.count("{question}") != 1:
                 raise ValueError(f"scenario {index} must use {{question}} exactly once")
         return scenarios
@@ -145,17 +146,17 @@ class LanguageTexts(BaseModel):
     @field_validator("role_prompt")
     @classmethod
     def _role(cls, value: str) -> str:
-        return _require_placeholders(value, {"country"}, "role_prompt")
+        return require_placeholders(value, {"country"}, "role_prompt")
 
     @field_validator("question_template")
     @classmethod
     def _question(cls, value: str) -> str:
-        return _require_placeholders(value, {"stem", "item", "options"}, "question_template")
+        return require_placeholders(value, {"stem", "item", "options"}, "question_template")
 
     @field_validator("option_template")
     @classmethod
     def _option(cls, value: str) -> str:
-        return _require_placeholders(value, {"number", "label"}, "option_template")
+        return require_placeholders(value, {"number", "label"}, "option_template")
 
     @field_validator("items", "countries")
     @classmethod
@@ -242,3 +243,30 @@ class Instrument(InstrumentCore):
             if item.id == item_id:
                 return item
         raise KeyError(item_id)
+
+    @property
+    def item_ids(self) -> list[str]:
+        return [item.id for item in self.items]
+
+    def scale_for(self, item_id: str) -> Scale:
+        """The answer scale of an item (one scale for the whole instrument)."""
+        return self.scale
+
+    def option_labels(self, language: str, item_id: str) -> list[str]:
+        """The item's option labels in `language`, in scale order."""
+        return list(self.languages[language].option_sets[self.item(item_id).option_set])
+
+    def styles_for(self, language: str) -> StyleTexts:
+        return self.languages[language].styles
+
+    def number_words(self, language: str) -> dict[int, str]:
+        return self.languages[language].answer_words.numbers
+
+    def refusal_phrases(self, language: str) -> list[str]:
+        """The language's refusal phrases, and the source language's (models often refuse in
+        English whatever they were asked in)."""
+        phrases = list(self.languages[language].answer_words.refusals)
+        for texts in self.languages.values():
+            if texts.review_status == "source" and texts.language != language:
+                phrases += texts.answer_words.refusals
+        return phrases

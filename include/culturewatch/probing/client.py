@@ -82,11 +82,15 @@ class ChatClient:
         seed: int | None,
         trial: int,
         top_logprobs: int | None = None,
+        json_object: bool = False,
     ) -> dict[str, object]:
-        """The full request as cached: everything that can change the answer, and the trial."""
+        """The full request as cached: everything that can change the answer, and the trial.
+        `json_object` asks for a JSON reply (`response_format`; grammar-constrained on llama.cpp)."""
         logprobs = {"top_logprobs": top_logprobs} if top_logprobs else {}
+        reply_format = {"response_format": {"type": "json_object"}} if json_object else {}
         return {
             **logprobs,
+            **reply_format,
             "model": self.endpoint.name,
             "model_version": self.model_version,
             "messages": messages,
@@ -114,6 +118,11 @@ class ChatClient:
                     max_tokens=request["max_tokens"],  # type: ignore[arg-type]
                     seed=request["seed"],  # type: ignore[arg-type]
                     **_logprob_args(request.get("top_logprobs")),
+                    **(
+                        {"response_format": request["response_format"]}
+                        if "response_format" in request
+                        else {}
+                    ),
                 )
             except (
                 openai.APIConnectionError,

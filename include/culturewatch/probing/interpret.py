@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.client import ChatResult
 from culturewatch.probing.distribution import option_distribution
 from culturewatch.probing.judge import judged_option
 from culturewatch.probing.parse import ParsedAnswer, parse_answer, parse_final_answer
 from culturewatch.probing.plan import ProbeCell
-from culturewatch.probing.variants import displayed_labels, distribution_on_item_scale, to_item_scale
+from culturewatch.probing.variants import (
+    OptionInstrument,
+    displayed_labels,
+    distribution_on_item_scale,
+    to_item_scale,
+)
 
 
 @dataclass(frozen=True)
@@ -22,39 +26,32 @@ class Reading:
     status: str  # ok | unparseable | refusal | error
 
 
-def refusal_phrases(instrument: Instrument, language: str) -> list[str]:
-    """The prompt language's refusal phrases, and the source language's (models often refuse in
-    English whatever they were asked in)."""
-    phrases = list(instrument.languages[language].answer_words.refusals)
-    for texts in instrument.languages.values():
-        if texts.review_status == "source" and texts.language != language:
-            phrases += texts.answer_words.refusals
-    return phrases
-
-
-def _parsed(instrument: Instrument, cell: ProbeCell, result: ChatResult) -> ParsedAnswer:
-    texts = instrument.languages[cell.prompt_language]
-    scale, labels = instrument.scale, displayed_labels(instrument, cell)
-    words = texts.answer_words.numbers  # like digits, a number word names a shown option number
-    refusals = refusal_phrases(instrument, cell.prompt_language)
+def _parsed(instrument: OptionInstrument, cell: ProbeCell, result: ChatResult) -> ParsedAnswer:
+    language = cell.prompt_language
+    scale, labels = instrument.scale_for(cell.item_id), displayed_labels(instrument, cell)
+    words = instrument.number_words(language)  # like digits, a number word names a shown option number
+    refusals = instrument.refusal_phrases(language)
     if cell.style == "scenario":  # free text: only a judge can read it
         return ParsedAnswer(None, "error" if result.text is None else "unparseable")
     if cell.style == "cot":
-        marker = texts.styles.final_answer_marker
+        marker = instrument.styles_for(language).final_answer_marker
         return parse_final_answer(result.text, marker, scale.min, scale.max, labels, words, refusals)
     return parse_answer(result.text, scale.min, scale.max, labels, words, refusals)
 
 
-def read_reply(instrument: Instrument, cell: ProbeCell, result: ChatResult, use_logprobs: bool) -> Reading:
+def read_reply(
+    instrument: OptionInstrument, cell: ProbeCell, result: ChatResult, use_logprobs: bool
+) -> Reading:
     """The answer the reply itself gives: its option probabilities when asked for, else its text."""
     if result.error:
         return Reading(None, None, "parsed", None, "error")
     parsed = _parsed(instrument, cell, result)
+    scale = instrument.scale_for(cell.item_id)
     if use_logprobs and result.token_logprobs and cell.style == "classification":
-        found = option_distribution(result.token_logprobs, instrument.scale.min, instrument.scale.max)
+        found = option_distribution(result.token_logprobs, scale.min, scale.max)
         if found is not None:
             found = distribution_on_item_scale(cell, found)
-            expected = found.expected_value(instrument.scale.min)
+            expected = found.expected_value(scale.min)
             return Reading(expected, found.probs, "logprobs", found.option_mass, parsed.status)
     return Reading(to_item_scale(instrument, cell, parsed.answer), None, "parsed", None, parsed.status)
 
@@ -66,11 +63,16 @@ def needs_judge(cell: ProbeCell, reading: Reading) -> bool:
     return cell.style == "scenario" or (cell.style == "cot" and reading.status == "unparseable")
 
 
-def read_verdict(instrument: Instrument, cell: ProbeCell, verdict: ChatResult) -> Reading:
-    """The judge's option (shown numbering mapped back to the item's scale); 0 → unparseable."""
+def read_verdict(instrument: OptionInstrument, cell: ProbeCell, verdict: ChatResult) -> Reading:
+    """The judge's option mapped back to the item's scale; "0" (Bravansky's "no option") → unparseable.
+    The judge is shown the options numbered by position from 1 (see `judge_question`), so a
+    scale whose codes start at 0 cannot be confused with the judge's "0"."""
     if verdict.error:
         return Reading(None, None, "judge", None, "error")
-    chosen = judged_option(verdict.text, instrument.scale.min, instrument.scale.max)
-    if chosen is None:
+    scale = instrument.scale_for(cell.item_id)
+    position = judged_option(verdict.text, 1, scale.size)
+    if position is None:
         return Reading(None, None, "judge", None, "unparseable")
-    return Reading(to_item_scale(instrument, cell, float(chosen)), None, "judge", None, "ok")
+    return Reading(
+        to_item_scale(instrument, cell, float(scale.min + position - 1)), None, "judge", None, "ok"
+    )

@@ -28,7 +28,7 @@ def question_with_options(instrument: Instrument, cell: ProbeCell) -> str:
     """The item as asked in classification: stem, item, numbered options (variant order)."""
     texts = instrument.languages[cell.prompt_language]
     options = texts.option_separator.join(
-        texts.option_template.format(number=instrument.scale.min + index, label=label)
+        texts.option_template.format(number=instrument.scale_for(cell.item_id).min + index, label=label)
         for index, label in enumerate(displayed_labels(instrument, cell))
     )
     stem, item = stem_and_item(instrument, cell)

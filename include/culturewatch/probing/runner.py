@@ -12,18 +12,21 @@ from datetime import UTC, datetime
 from culturewatch.config.schema import ClientLimits, ModelEndpoint
 from culturewatch.errors import EndpointError
 from culturewatch.instruments.language_id import reply_language
-from culturewatch.instruments.loader import load_instrument
-from culturewatch.instruments.schema import Instrument
+from culturewatch.instruments.loader import AnyInstrument, load_instrument
+from culturewatch.instruments.polarity import PolarityInstrument
 from culturewatch.probing.cache import ResponseCache
 from culturewatch.probing.client import ChatClient, ChatResult
 from culturewatch.probing.interpret import Reading, needs_judge, read_reply, read_verdict
 from culturewatch.probing.judge import judge_prompt
 from culturewatch.probing.parse import PARSER_VERSION
 from culturewatch.probing.plan import ProbeCell, ProbeSpec, cells_for
-from culturewatch.probing.prompts import prompt_text, question_with_options, render_messages
+from culturewatch.probing.polarity_judge import polarity_judge_prompt, read_stances
+from culturewatch.probing.polarity_prompts import judged_topic
+from culturewatch.probing.prompts import prompt_text
+from culturewatch.probing.rendering import judge_question, render_messages
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_keys, write_batch
-from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
+from culturewatch.storage.schema import JUDGEMENT_SCHEMA, RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ class ProbeOutcome:
 
 def _row(
     spec: ProbeSpec,
-    instrument: Instrument,
+    instrument: AnyInstrument,
     cell: ProbeCell,
     prompt: str,
     result: ChatResult,
@@ -124,6 +127,45 @@ def pending_cells(spec: ProbeSpec, paths: DataPaths) -> tuple[list[ProbeCell], i
     return todo, len(cells) - len(todo)
 
 
+def _stance_rows(
+    spec: ProbeSpec, cell: ProbeCell, stances: list[str], verdict: ChatResult
+) -> list[dict[str, object]]:
+    return [
+        {
+            "run_id": spec.run_id,
+            **cell.__dict__,
+            "respondent": respondent,
+            "stance": stance,
+            "judge_model": spec.judge["name"] if spec.judge else "",
+            "judge_version": str(spec.judge_version),
+            "judge_prompt_version": polarity_judge_prompt().version,
+            "judged_at": verdict.requested_at,
+        }
+        for respondent, stance in enumerate(stances)
+    ]
+
+
+async def _judge_polarity(
+    judge: ChatClient, instrument: PolarityInstrument, cell: ProbeCell, reply: str
+) -> tuple[ChatResult, list[str] | None]:
+    prompt = polarity_judge_prompt()
+    verdict = await judge.complete(
+        judge.request_for(
+            prompt.messages(reply, judged_topic(instrument, cell)),
+            temperature=0.0,
+            max_tokens=prompt.max_tokens,
+            seed=0,
+            trial=0,
+            json_object=True,
+        )
+    )
+    return verdict, read_stances(verdict.text)
+
+
+Answered = tuple[dict[str, object], list[dict[str, object]]]
+"""A raw response row and the judgement rows that go with it."""
+
+
 async def _ask_all(
     spec: ProbeSpec, paths: DataPaths, cells: list[ProbeCell], progress: Progress | None
 ) -> tuple[int, int, int, int, int]:
@@ -131,46 +173,64 @@ async def _ask_all(
     instrument = load_instrument(grid.instrument)
     use_logprobs = grid.answer_distribution == "logprobs"
     cache = ResponseCache(paths.cache_db)
-    buffer: list[dict[str, object]] = []
+    buffer: list[Answered] = []
     written = 0
     tokens = [0, 0]
     consumed: set[int] = set()
 
     def flush() -> None:
+        """Judgements first: a response on disk means its cell is done, so its labels must be too
+        (a crash in between re-asks the cell and writes its labels again; staging keeps one)."""
         nonlocal written
         if buffer:
-            write_batch(paths.run_dir(spec.run_id), buffer, RAW_RESPONSE_SCHEMA)
+            judgements = [row for _, rows in buffer for row in rows]
+            if judgements:
+                write_batch(paths.raw_judgements / f"run_id={spec.run_id}", judgements, JUDGEMENT_SCHEMA)
+            write_batch(paths.run_dir(spec.run_id), [row for row, _ in buffer], RAW_RESPONSE_SCHEMA)
             written += len(buffer)
             buffer.clear()
 
-    async def ask(client: ChatClient, judge: ChatClient | None, cell: ProbeCell) -> dict[str, object]:
+    async def ask(client: ChatClient, judge: ChatClient | None, cell: ProbeCell) -> Answered:
         messages = render_messages(instrument, cell)
         seed = grid.seed + cell.trial
         max_tokens = grid.max_tokens_for(cell.style)
+        with_logprobs = use_logprobs and cell.style == "classification"
         request = client.request_for(
             messages,
             temperature=grid.temperature,
             max_tokens=max_tokens,
             seed=seed,
             trial=cell.trial,
-            top_logprobs=grid.top_logprobs if use_logprobs and cell.style == "classification" else None,
+            top_logprobs=grid.top_logprobs if with_logprobs else None,
         )
         result = await client.complete(request)
-        reading = read_reply(instrument, cell, result, use_logprobs)
         verdict = None
-        if judge is not None and needs_judge(cell, reading):
-            prompt = judge_prompt()
-            verdict = await judge.complete(
-                judge.request_for(
-                    prompt.messages(question_with_options(instrument, cell), result.text or ""),
-                    temperature=0.0,
-                    max_tokens=prompt.max_tokens,
-                    seed=0,
-                    trial=0,
+        judgements: list[dict[str, object]] = []
+        if isinstance(instrument, PolarityInstrument):
+            reading = Reading(None, None, "judge", None, "error")
+            if result.error is None and judge is not None:
+                verdict, stances = await _judge_polarity(judge, instrument, cell, result.text or "")
+                labelled = stances is not None and any(stance != "null" for stance in stances)
+                reading = Reading(None, None, "judge", None, "ok" if labelled else "unparseable")
+                if verdict.error:
+                    reading = Reading(None, None, "judge", None, "error")
+                elif stances is not None:
+                    judgements = _stance_rows(spec, cell, stances, verdict)
+        else:
+            reading = read_reply(instrument, cell, result, use_logprobs)
+            if judge is not None and needs_judge(cell, reading):
+                prompt = judge_prompt()
+                verdict = await judge.complete(
+                    judge.request_for(
+                        prompt.messages(judge_question(instrument, cell), result.text or ""),
+                        temperature=0.0,
+                        max_tokens=prompt.max_tokens,
+                        seed=0,
+                        trial=0,
+                    )
                 )
-            )
-            reading = read_verdict(instrument, cell, verdict)
-        return _row(
+                reading = read_verdict(instrument, cell, verdict)
+        row = _row(
             spec,
             instrument,
             cell,
@@ -180,6 +240,7 @@ async def _ask_all(
             verdict,
             (grid.temperature, seed, max_tokens),
         )
+        return row, judgements
 
     try:
         async with (
@@ -189,9 +250,10 @@ async def _ask_all(
             tasks = [asyncio.ensure_future(ask(client, judge, cell)) for cell in cells]
             try:
                 for finished in asyncio.as_completed(tasks):
-                    row = await finished
+                    answered = await finished
+                    row = answered[0]
                     consumed.add(id(row))
-                    buffer.append(row)
+                    buffer.append(answered)
                     tokens[0] += int(row["prompt_tokens"] or 0) if not row["cache_hit"] else 0
                     tokens[1] += int(row["completion_tokens"] or 0) if not row["cache_hit"] else 0
                     if progress:
@@ -203,7 +265,11 @@ async def _ask_all(
                     task.cancel()
                 outcomes = await asyncio.gather(*tasks, return_exceptions=True)
                 # Keep every answer that did arrive, also those not yet consumed above.
-                buffer.extend(row for row in outcomes if isinstance(row, dict) and id(row) not in consumed)
+                buffer.extend(
+                    answered
+                    for answered in outcomes
+                    if isinstance(answered, tuple) and id(answered[0]) not in consumed
+                )
                 raise
             finally:
                 flush()
@@ -229,6 +295,7 @@ def _record_event(
             {
                 "run_id": spec.run_id,
                 "event": event,
+                "instrument": spec.grid["instrument"],
                 "model": spec.endpoint["name"],
                 "model_version": spec.model_version,
                 "base_url": spec.endpoint["base_url"],
@@ -238,6 +305,9 @@ def _record_event(
                 "requests_sent": sent,
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
+                "cost_usd": ModelEndpoint.model_validate(spec.endpoint).cost_usd(
+                    prompt_tokens, completion_tokens
+                ),
                 "recorded_at": datetime.now(UTC),
                 "message": message,
             }

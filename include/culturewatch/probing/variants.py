@@ -7,22 +7,27 @@ the lowest number is caught: its answers, mapped back to the item's own scale, f
 
 from __future__ import annotations
 
+from culturewatch.instruments.culturespa import CultureSpaInstrument
 from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.distribution import OptionDistribution
 from culturewatch.probing.plan import ProbeCell
 
+OptionInstrument = Instrument | CultureSpaInstrument
+"""Instruments whose items have numbered options."""
 
-def displayed_labels(instrument: Instrument, cell: ProbeCell) -> list[str]:
+
+def displayed_labels(instrument: OptionInstrument, cell: ProbeCell) -> list[str]:
     """The option labels in the order this cell's prompt shows them."""
-    labels = instrument.languages[cell.prompt_language].option_sets[instrument.item(cell.item_id).option_set]
-    return list(reversed(labels)) if cell.variant == "reversed_options" else list(labels)
+    labels = instrument.option_labels(cell.prompt_language, cell.item_id)
+    return labels[::-1] if cell.variant == "reversed_options" else labels
 
 
-def to_item_scale(instrument: Instrument, cell: ProbeCell, displayed: float | None) -> float | None:
+def to_item_scale(instrument: OptionInstrument, cell: ProbeCell, displayed: float | None) -> float | None:
     """An answer given as a displayed option number, on the item's own scale."""
     if displayed is None or cell.variant != "reversed_options":
         return displayed
-    return instrument.scale.min + instrument.scale.max - displayed
+    scale = instrument.scale_for(cell.item_id)
+    return scale.min + scale.max - displayed
 
 
 def distribution_on_item_scale(cell: ProbeCell, shown: OptionDistribution) -> OptionDistribution:

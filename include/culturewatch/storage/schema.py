@@ -60,6 +60,7 @@ RUN_EVENT_SCHEMA = pa.schema(
     [
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("event", pa.string(), nullable=False),
+        pa.field("instrument", pa.string()),
         pa.field("model", pa.string(), nullable=False),
         pa.field("model_version", pa.string(), nullable=False),
         pa.field("base_url", pa.string(), nullable=False),
@@ -69,7 +70,33 @@ RUN_EVENT_SCHEMA = pa.schema(
         pa.field("requests_sent", pa.int64(), nullable=False),
         pa.field("prompt_tokens", pa.int64(), nullable=False),
         pa.field("completion_tokens", pa.int64(), nullable=False),
+        pa.field("cost_usd", pa.float64()),
         pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("message", pa.string()),
+    ]
+)
+
+JUDGEMENT_KEY: tuple[str, ...] = (*RAW_RESPONSE_KEY, "respondent")
+
+# LLM-as-judge stances (Rystrøm et al.): one row per hypothetical respondent of one
+# "survey 10 people" reply, keyed to the raw response it judges (RAW_RESPONSE_KEY) plus the
+# respondent's 0-based position in the judge's list. Written under raw/judgements/.
+JUDGEMENT_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("instrument", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("country", pa.string()),
+        pa.field("prompt_language", pa.string(), nullable=False),
+        pa.field("style", pa.string(), nullable=False),
+        pa.field("strategy", pa.string(), nullable=False),
+        pa.field("variant", pa.string(), nullable=False),
+        pa.field("trial", pa.int32(), nullable=False),
+        pa.field("respondent", pa.int32(), nullable=False),
+        pa.field("stance", pa.string(), nullable=False),
+        pa.field("judge_model", pa.string(), nullable=False),
+        pa.field("judge_version", pa.string(), nullable=False),
+        pa.field("judge_prompt_version", pa.string(), nullable=False),
+        pa.field("judged_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
