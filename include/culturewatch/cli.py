@@ -1,4 +1,4 @@
-"""The `culturewatch` command line: probe, build, demo, serve-model, summary, fetch-model."""
+"""The `culturewatch` command line: probe, build, demo, serve-model, summary, report, fetch-model."""
 
 from __future__ import annotations
 
@@ -49,6 +49,24 @@ def _summary(args: argparse.Namespace) -> None:
         print()
 
 
+def _report(args: argparse.Namespace) -> None:
+    from culturewatch.reporting.report import write_report
+    from culturewatch.reporting.report_data import ReportOptions
+
+    options = ReportOptions(
+        run_id=args.run_id,
+        compare_run_id=args.compare_run,
+        language=args.language,
+        style=args.style,
+        strategy=args.strategy,
+        variant=args.variant,
+    )
+    files = write_report(data_paths(args.data_dir), options, Path(args.out) if args.out else None)
+    print(f"report: {files.html}")
+    for image in files.images:
+        print(f"figure: {image}")
+
+
 def _demo(args: argparse.Namespace) -> None:
     from culturewatch.demo import run_demo
 
@@ -70,7 +88,7 @@ def _instruments(args: argparse.Namespace) -> None:
     for instrument_id in ids:
         instrument = load_instrument(instrument_id)  # structure, placeholders, scripts
         print(
-            f"{instrument.id} {instrument.version}: {len(instrument.items)} items × "
+            f"{instrument.id} {instrument.version}: {len(instrument.item_ids)} items × "
             f"{len(instrument.languages)} languages, structure and scripts ok"
         )
         for code, texts in instrument.languages.items():
@@ -137,6 +155,21 @@ def parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="per-country deviation-ratio table")
     summary.add_argument("--run-id")
     summary.set_defaults(handler=_summary)
+
+    report = commands.add_parser("report", help="paper-style figures of a run as HTML + PNG")
+    report.add_argument("--run-id", required=True)
+    report.add_argument("--compare-run", help="a run to compare with (e.g. the base model of a candidate)")
+    report.add_argument("--data-dir", default=argparse.SUPPRESS, help="as the global --data-dir")
+    report.add_argument("--out", help="output folder (default: <data dir>/reports/<run id>)")
+    report.add_argument(
+        "--language",
+        help="radar chart setting: `aligned` or a prompt language code (default: aligned when most "
+        "countries were asked in their own language, else the language most countries were asked in)",
+    )
+    report.add_argument("--style", help="default: classification when present")
+    report.add_argument("--strategy", help="default: aware when present")
+    report.add_argument("--variant", help="default: base when present")
+    report.set_defaults(handler=_report)
 
     demo = commands.add_parser("demo", help="the embedded default end to end through Airflow")
     demo.add_argument("--config", help="run configuration YAML (default: the embedded default)")

@@ -21,6 +21,7 @@ from culturewatch.probing.runner import run_probe
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.storage.parquet import read_table
 from culturewatch.storage.progress import rows_on_disk
+from culturewatch.transform.dbt_build import build_marts
 from tests.e2e.conftest import TEST_MODEL, write_config
 
 pytestmark = pytest.mark.slow
@@ -128,3 +129,58 @@ def test_free_text_styles_on_the_real_model_with_a_real_judge(paths, model_serve
     # every call went to the real server: respondent calls plus one judge call per judged row
     judged = sum(row["answer_method"] == "judge" for row in rows)
     assert model_server.chat_requests_served() == len(rows) + judged
+
+
+def test_wvs_instruments_on_the_real_model_into_their_marts(paths, model_server, tmp_path: Path) -> None:
+    """CultureSPA's three strategies and one polarity prompt (judged by the same local model)
+    on the real model, then dbt: the alignment score and polarity marts have their rows."""
+    endpoint = f"  - name: {TEST_MODEL}\n    base_url: {model_server.base_url}\n    version: test\n"
+    culturespa = tmp_path / "culturespa.yaml"
+    culturespa.write_text(
+        f"models:\n{endpoint}"
+        "grid:\n  instrument: wvs_culturespa\n  settings: [english]\n  countries: [US, NG]\n"
+        "  strategies: [unaware, aware, cross_culture]\n  items: [Q1, Q45, Q94]\n  max_tokens: 8\n"
+        "client:\n  concurrency: 1\n"
+    )
+    polarity = tmp_path / "polarity.yaml"
+    polarity.write_text(
+        f"models:\n{endpoint}"
+        f"judge:\n  name: {TEST_MODEL}\n  base_url: {model_server.base_url}\n  version: test-judge\n"
+        "grid:\n  instrument: wvs_polarity\n  settings: [english]\n  strategies: [unaware]\n"
+        "  styles: [scenario]\n  items: [f121]\n  variants: [tpl00-var0]\n"
+        "  style_max_tokens: {scenario: 200}\n"
+        "client:\n  concurrency: 1\n"
+    )
+    [spa_spec] = plan_probe(culturespa)
+    run_probe(spa_spec, paths)
+    [polarity_spec] = plan_probe(polarity)
+    run_probe(polarity_spec, paths)
+
+    rows = read_table(paths.run_dir(spa_spec.run_id)).to_pylist()
+    assert len(rows) == 3 + 2 * 2 * 3
+    parsed = [row for row in rows if row["parse_status"] == "ok"]
+    assert len(parsed) >= 0.8 * len(rows), [row["response_text"] for row in rows]
+    for row in parsed:  # WVS codes of each question's own coding
+        low, high = {"Q1": (1, 4), "Q45": (1, 3), "Q94": (0, 2)}[row["item_id"]]
+        assert low <= row["answer"] <= high, row
+    [reply] = read_table(paths.run_dir(polarity_spec.run_id)).to_pylist()
+    assert reply["response_text"] and reply["judge_response"], reply
+    assert model_server.chat_requests_served() == len(rows) + 2  # the polarity reply and its judging
+
+    build_marts(paths)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        scores = con.execute(
+            "select country, strategy, cas, n_questions from marts.cultural_alignment_score where run_id = ?",
+            [spa_spec.run_id],
+        ).fetchall()
+        polarity_rows = con.execute(
+            "select count(*) from marts.value_polarity_alignment where run_id = ?", [polarity_spec.run_id]
+        ).fetchone()
+    by_strategy = {(country, strategy) for country, strategy, _, _ in scores}
+    assert {("US", "aware"), ("NG", "aware"), ("US", "cross_culture"), ("NG", "cross_culture")} <= by_strategy
+    assert ("US", "unaware") in by_strategy  # persona-free answers are scored against every culture
+    for _, _, cas, n_questions in scores:
+        assert cas is None or 0 <= cas <= 100
+        assert n_questions <= 3
+    if reply["parse_status"] == "ok":
+        assert polarity_rows[0] > 0

@@ -28,6 +28,16 @@ def test_bundled_embedded_config_is_valid() -> None:
     assert config.grid.instrument == "vsm2013"
 
 
+@pytest.mark.parametrize(("name", "cells"), [("culturespa", 260 + 2 * 18 * 260), ("polarity", 293 * 3 + 297)])
+def test_bundled_wvs_configs_plan_the_papers_designs(name: str, cells: int) -> None:
+    from culturewatch.instruments.loader import load_instrument
+    from culturewatch.probing.plan import cells_for, country_languages
+
+    config = load_config(bundled_config(name))
+    instrument = load_instrument(config.grid.instrument)
+    assert len(cells_for(config.grid, instrument, country_languages(config.grid, instrument))) == cells
+
+
 def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, VALID))
     assert config.grid.countries == ["US", "EG"]

@@ -141,7 +141,9 @@ def test_english_polarity_sample_renders_exactly_the_repos_prompts() -> None:
         for row in _shared_rows("wvs_polarity_prompts.csv")
         if row["language_code"] == "en" and row["template_type"] == "survey_hypothetical"
     )
-    grid = ProbeGrid(instrument="wvs_polarity", styles=["scenario"], strategies=["unaware"], variants=["sample"])
+    grid = ProbeGrid(
+        instrument="wvs_polarity", styles=["scenario"], strategies=["unaware"], variants=["sample"]
+    )
     cells = cells_for(grid, POLARITY, [(None, "en")])
     rendered = sorted(render_messages(POLARITY, cell)[0]["content"] for cell in cells)
     assert rendered == sorted(set(shipped))  # the repo's sample drew 7 prompts twice
@@ -291,7 +293,10 @@ def test_polarity_run_writes_each_reply_and_one_judged_stance_per_respondent(tmp
     paths = DataPaths(tmp_path)
     labels = json.dumps({"language": "en", "opinions": ["pro"] * 6 + ["con"] * 3 + ["NULL"]})
     with FakeOpenAIServer() as server:
-        server.by_model = {"fake-model": Scripted(content=TEN_INTERVIEWS), "fake-judge": Scripted(content=labels)}
+        server.by_model = {
+            "fake-model": Scripted(content=TEN_INTERVIEWS),
+            "fake-judge": Scripted(content=labels),
+        }
         config = _config(
             server,
             {
@@ -370,7 +375,9 @@ def test_culturespa_run_records_wvs_codes_per_strategy(tmp_path: Path) -> None:
         run_probe(spec, paths)
         systems = {request["messages"][0]["content"] for request in server.requests}
     rows = read_table(paths.run_dir(spec.run_id)).to_pylist()
-    answers = {(row["country"], row["strategy"], row["item_id"], row["variant"]): row["answer"] for row in rows}
+    answers = {
+        (row["country"], row["strategy"], row["item_id"], row["variant"]): row["answer"] for row in rows
+    }
     assert answers == {
         (country, strategy, item, variant): answer
         for country, strategy in ((None, "unaware"), ("NG", "cross_culture"))
@@ -383,3 +390,40 @@ def test_culturespa_run_records_wvs_codes_per_strategy(tmp_path: Path) -> None:
     }
     assert any("Nigerian culture is similar to Zimbabwean, Ethiopian, and Kenyan" in text for text in systems)
     assert {row["instrument_version"] for row in rows} == {CULTURESPA.version}
+
+
+@pytest.mark.parametrize(
+    ("instrument_id", "language"),
+    [("wvs_culturespa", "en")] + [("wvs_polarity", code) for code in ("en", "da", "nl", "pt")],
+)
+def test_every_prompt_is_identified_as_its_language(instrument_id: str, language: str) -> None:
+    from culturewatch.instruments.language_id import misidentified
+
+    assert misidentified(load_instrument(instrument_id), language) == []
+
+
+def test_languages_whose_prompts_the_grid_does_not_select_get_no_task() -> None:
+    grid = {
+        "instrument": "wvs_polarity",
+        "settings": ["aligned"],
+        "strategies": ["unaware"],
+        "styles": ["scenario"],
+        "items": ["f121"],
+        "variants": ["tpl00-var0"],
+    }
+    config = ProbeConfig.model_validate(
+        {
+            "models": [{"name": "m", "base_url": "http://127.0.0.1:1/v1", "version": "v1"}],
+            "judge": {"name": "j", "base_url": "http://127.0.0.1:1/v1", "version": "j1"},
+            "grid": grid,
+        }
+    )
+    specs = build_specs(config, POLARITY, {"m": "v1", JUDGE_KEY: "j1"})
+    # Danish numbers its own sample's wordings, and tpl00-var0 of f121 is among them; the Dutch and
+    # Portuguese samples (aligned with the English one) did not draw it
+    assert [spec.prompt_language for spec in specs] == ["da", "en"]
+    nothing = config.model_copy(
+        update={"grid": config.grid.model_copy(update={"items": ["f121"], "variants": ["tpl10-var9"]})}
+    )
+    with pytest.raises(CulturewatchError, match="selects no prompts"):
+        build_specs(nothing, POLARITY, {"m": "v1", JUDGE_KEY: "j1"})

@@ -13,10 +13,13 @@ from functools import cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-from culturewatch.instruments.loader import instrument_languages
+from culturewatch.instruments.culturespa import CultureSpaInstrument
+from culturewatch.instruments.loader import AnyInstrument, instrument_languages
+from culturewatch.instruments.polarity import PolarityInstrument
 from culturewatch.instruments.schema import Instrument
 from culturewatch.probing.plan import ProbeCell
 from culturewatch.probing.prompts import bare_question, render_messages
+from culturewatch.probing.rendering import render_messages as render_any
 from culturewatch.reference.languages import load_languages
 
 
@@ -52,10 +55,36 @@ def reply_language(text: str | None) -> str | None:
     return detect(text)
 
 
-def rendered_texts(instrument: Instrument, language: str, country: str = "US") -> list[tuple[str, str]]:
-    """(what, text) for everything a prompt in `language` can contain: the system prompt, each
-    item's question in every wording (base and paraphrases), the chain-of-thought instruction and
-    each scenario."""
+def rendered_texts(instrument: AnyInstrument, language: str, country: str = "US") -> list[tuple[str, str]]:
+    """(what, text) for everything a prompt in `language` can contain."""
+    if isinstance(instrument, CultureSpaInstrument):
+        return _culturespa_texts(instrument, language, country)
+    if isinstance(instrument, PolarityInstrument):
+        return [
+            (f"prompt {item} {variant}", prompt.text())
+            for (item, variant), prompt in instrument.prompts[language].items()
+        ]
+    return _vsm_texts(instrument, language, country)
+
+
+def _culturespa_texts(instrument: CultureSpaInstrument, language: str, country: str) -> list[tuple[str, str]]:
+    """Each strategy's system prompt and each question as asked."""
+    found = []
+    for strategy in ("unaware", "aware", "cross_culture"):
+        persona = None if strategy == "unaware" else country
+        cell = ProbeCell(
+            instrument.id, instrument.item_ids[0], persona, language, "classification", strategy, "base", 0
+        )
+        found.append((f"system prompt ({strategy})", render_any(instrument, cell)[0]["content"]))
+    for item in instrument.item_ids:
+        cell = ProbeCell(instrument.id, item, country, language, "classification", "aware", "base", 0)
+        found.append((f"question {item}", render_any(instrument, cell)[1]["content"]))
+    return found
+
+
+def _vsm_texts(instrument: Instrument, language: str, country: str) -> list[tuple[str, str]]:
+    """The system prompt, each item's question in every wording (base and paraphrases), the
+    chain-of-thought instruction and each scenario."""
     texts = instrument.languages[language]
     first = ProbeCell(
         instrument.id, instrument.items[0].id, country, language, "scenario", "aware", "base", 0
@@ -77,7 +106,7 @@ def rendered_texts(instrument: Instrument, language: str, country: str = "US") -
     return found
 
 
-def misidentified(instrument: Instrument, language: str, country: str = "US") -> list[Misidentified]:
+def misidentified(instrument: AnyInstrument, language: str, country: str = "US") -> list[Misidentified]:
     """Every rendered text of `language` that lingua places in another language."""
     return [
         Misidentified(language, what, found, text)

@@ -233,7 +233,16 @@ def build_specs(config: ProbeConfig, instrument: AnyInstrument, versions: dict[s
     """One spec per (model version × prompt language); `versions` maps model name to its version
     (and JUDGE_KEY to the judge's, when the config names a judge)."""
     pairs = country_languages(config.grid, instrument)
-    languages = sorted({language for _, language in pairs})
+    # a language none of whose prompts the grid selects (a polarity sample lacks the chosen
+    # topic wordings) gets no task, rather than an empty one
+    by_language: dict[str, list[Pair]] = {}
+    for pair in pairs:
+        by_language.setdefault(pair[1], []).append(pair)
+    languages = sorted(
+        language for language, chosen in by_language.items() if cells_for(config.grid, instrument, chosen)
+    )
+    if not languages:
+        raise CulturewatchError(f"the grid selects no prompts of {instrument.id!r} in any language")
     specs = []
     for endpoint in config.models:
         version = versions[endpoint.name]

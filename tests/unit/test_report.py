@@ -1,0 +1,285 @@
+"""`culturewatch report`: figures and page from a small hand-built warehouse (duckdb, no dbt)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from culturewatch.cli import main
+from culturewatch.reporting.report import write_report
+from culturewatch.reporting.report_data import ReportOptions, UnknownRunError, load_report_data
+from culturewatch.settings import DATA_DIR_ENV, DataPaths
+
+EVIL_MODEL = "evil<script>alert(1)</script>"
+
+COUNTRIES = [
+    ("US", "USA", "United States", "en", "English"),
+    ("JP", "JPN", "Japan", "ja", "Japanese"),
+    ("EG", "EGY", "Egypt", "ar", "Arabic"),
+]
+# Hofstede 2015 values of the real seed; Egypt has only LTO and IVR.
+GROUND_TRUTH = [
+    ("United States", "USA", 40, 91, 62, 46, 26, 68),
+    ("Japan", "JPN", 54, 46, 95, 92, 88, 42),
+    ("Egypt", "EGY", None, None, None, None, 7, 4),
+]
+SLICE = ("classification", "aware", "base")
+NORMALISATION = "formula_range_c0"
+
+
+def _score_row(run: str, model: str, country: str, language: str, trial: int, pdi: float) -> tuple:
+    """A vsm_country_scores row: PDI given, IDV..LTO 50, IVR 50 (null for Egypt)."""
+    ivr = None if country == "EG" else 50.0
+    head = (run, model, "v1", "1.0", "1", country, language, *SLICE, trial)
+    return (*head, pdi, 50.0, 50.0, 50.0, 50.0, ivr, 24, 24, NORMALISATION)
+
+
+def _dr_row(
+    run: str, model: str, country: str, setting: str, dim: str, ratio: float | None, reason: str | None = None
+) -> tuple:
+    """A deviation_ratio row (numerator, denominator and counts are placeholders the report does not show)."""
+    parts = None if ratio is None else 1.0
+    head = (run, model, "v1", country, setting, *SLICE, dim, ratio, parts, parts, 2, 1, 6, reason)
+    return (*head, "hofstede_2015", NORMALISATION)
+
+
+def build_warehouse(paths: DataPaths, *, cas: bool = True) -> None:
+    """Marts and seeds with the real column names (DESIGN.md, the marts' yml, the seeds' csv)."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table main.countries (country_code varchar, iso3 varchar, country_name varchar, "
+            "language_code varchar, language_name varchar)"
+        )
+        con.executemany("insert into main.countries values (?, ?, ?, ?, ?)", COUNTRIES)
+        con.execute(
+            "create table main.hofstede_country_scores (country varchar, iso3 varchar, "
+            "language_code varchar, paper_language_code varchar, hofstede_ctr varchar, "
+            "hofstede_country_name varchar, pdi double, idv double, mas double, uai double, lto double, "
+            "ivr double, n_missing integer, notes varchar)"
+        )
+        con.executemany(
+            "insert into main.hofstede_country_scores "
+            "values (?, ?, null, null, null, null, ?, ?, ?, ?, ?, ?, 0, null)",
+            GROUND_TRUTH,
+        )
+        con.execute(
+            "create table marts.vsm_country_scores (run_id varchar, model varchar, model_version varchar, "
+            "instrument_version varchar, parser_version varchar, country varchar, prompt_language varchar, "
+            "style varchar, strategy varchar, variant varchar, trial integer, pdi double, idv double, "
+            "mas double, uai double, lto double, ivr double, n_valid integer, n_items_expected integer, "
+            "normalisation varchar)"
+        )
+        con.executemany(
+            "insert into marts.vsm_country_scores values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                # r1, aligned: US PDI mean over two trials (50 + 30) / 2 = 40; the German-prompt US
+                # pass (99) is not aligned and must not enter the mean.
+                _score_row("r1", EVIL_MODEL, "US", "en", 0, 50.0),
+                _score_row("r1", EVIL_MODEL, "US", "en", 1, 30.0),
+                _score_row("r1", EVIL_MODEL, "US", "de", 0, 99.0),
+                _score_row("r1", EVIL_MODEL, "JP", "ja", 0, 61.0),
+                _score_row("r1", EVIL_MODEL, "EG", "ar", 0, 45.0),  # IVR null (unscored)
+                _score_row("r0", "base-model", "US", "en", 0, 50.0),
+            ],
+        )
+        con.execute(
+            "create table marts.deviation_ratio (run_id varchar, model varchar, model_version varchar, "
+            "country varchar, setting varchar, style varchar, strategy varchar, variant varchar, "
+            "dimension varchar, deviation_ratio double, deviation_from_global_average double, "
+            "mean_difference double, n_trials integer, n_prompt_languages integer, n_dimensions integer, "
+            "null_reason varchar, ground_truth_source varchar, normalisation varchar)"
+        )
+        con.executemany(
+            "insert into marts.deviation_ratio values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                # aligned: US 1.875 > JP 0.812 > EG null; english: JP 1.5 > US 0.9 (another order)
+                _dr_row("r1", EVIL_MODEL, "JP", "aligned", "overall", 0.8125),
+                _dr_row("r1", EVIL_MODEL, "EG", "aligned", "overall", None, "zero_difference"),
+                _dr_row("r1", EVIL_MODEL, "US", "aligned", "overall", 1.875),
+                _dr_row("r1", EVIL_MODEL, "US", "english", "overall", 0.9),
+                _dr_row("r1", EVIL_MODEL, "JP", "english", "overall", 1.5),
+                _dr_row("r1", EVIL_MODEL, "US", "aligned", "pdi", 2.5),
+                _dr_row("r1", EVIL_MODEL, "EG", "aligned", "pdi", None, "no_ground_truth"),
+                _dr_row("r0", "base-model", "US", "aligned", "overall", 1.5),
+            ],
+        )
+        if cas:
+            # DESIGN.md's columns plus two the mart adds (prompt_language, null_reason)
+            con.execute(
+                "create table marts.cultural_alignment_score (run_id varchar, model varchar, "
+                "model_version varchar, country varchar, strategy varchar, prompt_language varchar, "
+                "style varchar, variant varchar, cas double, n_questions integer, null_reason varchar)"
+            )
+            con.executemany(
+                "insert into marts.cultural_alignment_score "
+                "values (?, ?, 'v1', ?, 'aware', 'en', 'classification', 'base', ?, ?, ?)",
+                [
+                    ("r1", EVIL_MODEL, "US", 70.5, 80, None),
+                    ("r1", EVIL_MODEL, "JP", 60.5, 80, None),
+                    ("r0", "base-model", "US", 65.0, 80, None),
+                    ("r0", "base-model", "JP", None, 0, "no_valid_answer"),
+                ],
+            )
+
+
+def _section(html: str, heading: str) -> str:
+    """The page from an <h2>/<h3> heading to the next heading of any level."""
+    start = html.index(f">{heading}</h")
+    following = re.search(r"<h[23]>", html[start:])
+    return html[start : start + following.start()] if following else html[start:]
+
+
+def _row(table_html: str, label: str) -> str:
+    start = table_html.index(label)
+    return table_html[table_html.rindex("<tr>", 0, start) : table_html.index("</tr>", start)]
+
+
+@pytest.fixture
+def report(paths: DataPaths, tmp_path: Path) -> tuple[Path, str]:
+    build_warehouse(paths)
+    out = tmp_path / "out"
+    files = write_report(paths, ReportOptions(run_id="r1", compare_run_id="r0"), out)
+    return out, files.html.read_text(encoding="utf-8")
+
+
+def test_writes_self_contained_html_and_one_png_per_figure(report: tuple[Path, str]) -> None:
+    out, html = report
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cas.png",
+        "dr_dimensions.png",
+        "dr_ranking.png",
+        "radar.png",
+        "report.html",
+    ]
+    for png in out.glob("*.png"):
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert html.count('src="data:image/png;base64,') == 4
+    assert not re.search(r'src="(?!data:)', html)
+
+
+def test_ranking_follows_the_deviation_ratio_per_setting_and_nulls_stay_null(
+    report: tuple[Path, str],
+) -> None:
+    _, html = report
+    aligned = _section(html, "aligned")
+    assert aligned.index("United States (US)") < aligned.index("Japan (JP)") < aligned.index("Egypt (EG)")
+    assert "1.875" in _row(aligned, "United States (US)")
+    assert "0.812" in _row(aligned, "Japan (JP)")
+    egypt = _row(aligned, "Egypt (EG)")
+    assert "null (zero_difference)" in egypt and "0.000" not in egypt
+    english = _section(html, "english")
+    assert english.index("Japan (JP)") < english.index("United States (US)")
+    # compared with r0: US 1.875 - 1.5; Japan has no row in r0
+    assert "+0.375" in _row(aligned, "United States (US)")
+    assert "absent" in _row(aligned, "Japan (JP)")
+
+
+def test_per_dimension_table_shows_values_and_null_reasons(report: tuple[Path, str]) -> None:
+    _, html = report
+    dimensions = _section(html[html.index("Deviation ratio per dimension") :], "aligned")
+    assert "2.500" in _row(dimensions, "United States (US)")
+    assert "null (no_ground_truth)" in _row(dimensions, "Egypt (EG)")
+
+
+def test_radar_table_is_the_aligned_mean_over_trials_next_to_ground_truth(report: tuple[Path, str]) -> None:
+    _, html = report
+    radar = _section(html, "VSM 2013 dimensions vs Hofstede ground truth")
+    # PDI (50 + 30) / 2 = 40.0 against Hofstede 40; the German-prompt pass (99) is excluded
+    assert '40.0 / <span class="gt">40</span>' in _row(radar, "United States (US)")
+    egypt = _row(radar, "Egypt (EG)")
+    assert "null (0/1 trials scored)" in egypt  # IVR unscored: null, not 0
+    assert "no GT" in egypt
+
+
+def test_cas_before_after_per_country(report: tuple[Path, str]) -> None:
+    _, html = report
+    cas = _section(html, "strategy=aware, style=classification, variant=base, prompt_language=en")
+    this_run = _row(cas, "r1 (")
+    assert "70.50" in this_run and "60.50" in this_run and "65.50" in this_run  # Avg (70.5 + 60.5) / 2
+    delta = _row(cas, "Δ (this run − compare run)")
+    assert "+5.50" in delta  # US 70.5 - 65.0; Japan null in r0 -> no difference
+    assert "null (no_valid_answer)" in _row(cas, "r0 (")
+
+
+def test_cas_with_only_the_design_columns(paths: DataPaths, tmp_path: Path) -> None:
+    build_warehouse(paths, cas=False)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute(
+            "create table marts.cultural_alignment_score (run_id varchar, model varchar, "
+            "model_version varchar, country varchar, strategy varchar, style varchar, variant varchar, "
+            "cas double, n_questions integer)"
+        )
+        con.execute(
+            "insert into marts.cultural_alignment_score values "
+            "('r1', 'm', 'v1', 'US', 'unaware', 'classification', 'base', 55.25, 80)"
+        )
+    html = write_report(paths, ReportOptions(run_id="r1"), tmp_path / "out").html.read_text(encoding="utf-8")
+    cas = _section(html, "strategy=unaware, style=classification, variant=base")
+    assert "55.25" in _row(cas, "r1 (")
+    assert "No --compare-run given" in html
+
+
+def test_model_names_are_escaped(report: tuple[Path, str]) -> None:
+    _, html = report
+    assert "<script>" not in html
+    assert "evil&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_absent_cas_mart_is_reported_not_fatal(paths: DataPaths, tmp_path: Path) -> None:
+    build_warehouse(paths, cas=False)
+    files = write_report(paths, ReportOptions(run_id="r1"), tmp_path / "out")
+    html = files.html.read_text(encoding="utf-8")
+    assert "marts.cultural_alignment_score is not in the warehouse" in html
+    assert not (tmp_path / "out" / "cas.png").exists()
+
+
+def test_cas_rows_absent_for_the_compare_run_are_reported(paths: DataPaths) -> None:
+    build_warehouse(paths)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("delete from marts.cultural_alignment_score where run_id = 'r0'")
+    data = load_report_data(paths, ReportOptions(run_id="r1", compare_run_id="r0"))
+    assert data.cas.notes == ("run r0 has no rows in marts.cultural_alignment_score.",)
+
+
+def test_unknown_run_names_it_and_lists_known_runs(
+    paths: DataPaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_warehouse(paths)
+    with pytest.raises(UnknownRunError) as raised:
+        load_report_data(paths, ReportOptions(run_id="r1", compare_run_id="nope"))
+    assert raised.value.known == ("r0", "r1")
+    assert main(["report", "--run-id", "missing-run"]) == 2
+    err = capsys.readouterr().err
+    assert "'missing-run'" in err and "known runs: r0, r1" in err
+
+
+def test_unknown_prompt_language_lists_the_ones_present(paths: DataPaths) -> None:
+    build_warehouse(paths)
+    with pytest.raises(Exception, match=r"no VSM scores in prompt language 'xx'.*en \(1 countries\)"):
+        load_report_data(paths, ReportOptions(run_id="r1", language="xx"))
+
+
+def test_cli_writes_the_report_and_leaves_the_warehouse_untouched(
+    paths: DataPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_warehouse(paths, cas=False)
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "elsewhere"))  # --data-dir after `report` must win
+    before = hashlib.sha256(paths.warehouse.read_bytes()).hexdigest()
+    out = tmp_path / "cli-out"
+    args = ["report", "--run-id", "r1", "--data-dir", str(paths.root), "--out", str(out), "--language", "en"]
+    assert main(args) == 0
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Setting: prompt language en." in html
+    # in English only the US was asked (two trials and the aligned US rows): PDI (50 + 30) / 2
+    radar = _section(html, "VSM 2013 dimensions vs Hofstede ground truth")
+    assert '40.0 / <span class="gt">40</span>' in _row(radar, "United States (US)")
+    assert "Japan (JP)" not in radar
+    assert hashlib.sha256(paths.warehouse.read_bytes()).hexdigest() == before
