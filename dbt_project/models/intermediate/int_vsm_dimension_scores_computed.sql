@@ -3,8 +3,28 @@
     Weights and items come from the seed vsm2013_formulas. An item answer counts when
     parse_status = 'ok' and answer is not null; a dimension with any of its items missing
     or not counted is NULL (raw_score and score).
+
+    Incremental by run (macro runs_to_process): a build reads and scores only the runs whose
+    raw files changed (or whose stored normalisation differs from var vsm_normalisation),
+    then replaces those runs' rows (delete+insert on run_id).
+
+    Every pass gets a row per dimension, also when none of the dimension's items was
+    answered: a scaffold row (passes × dimensions) is added to the answered terms and both
+    are aggregated by (pass, dimension), which needs no null-safe join on the 11-column key.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='run_id',
+        on_schema_change='sync_all_columns',
+    )
+}}
 {%- set key = vsm_trial_key() -%}
+{%- set runs = runs_to_process(
+        raw_response_files_per_run(),
+        ["normalisation = '" ~ var('vsm_normalisation') ~ "'"],
+    ) -%}
 
 with
 
@@ -12,12 +32,19 @@ responses as (
 
     select * from {{ ref('stg_raw__responses') }}
     where instrument = 'vsm2013'
+      and {{ run_id_filter(runs) }}
 
 ),
 
 formulas as (
 
     select * from {{ ref('vsm2013_formulas') }}
+
+),
+
+source_files as (
+
+    {{ raw_response_files_per_run() }}
 
 ),
 
@@ -55,20 +82,14 @@ terms as (
 
 ),
 
-valid_answers as (
+dimensions as (
 
-    select
-        {{ key | join(',\n        ') }},
-        item_id,
-        answer
-    from responses
-    where parse_status = 'ok'
-      and answer is not null
+    select distinct dimension, raw_min, raw_max, n_terms from terms
 
 ),
 
 -- every questionnaire pass that has at least one response row, whatever its status
-trial_cells as (
+passes as (
 
     select
         {{ key | join(',\n        ') }},
@@ -76,36 +97,39 @@ trial_cells as (
             where parse_status = 'ok'
               and answer is not null
               and item_id in (select item_id from terms)
-        ) as n_valid,
-        (select count(distinct item_id) from terms) as n_items_expected
+        ) as n_valid
     from responses
     group by {{ key | join(', ') }}
 
 ),
 
-cell_terms as (
+-- one row per counted answer of an item a formula uses
+counted_terms as (
 
     select
-        trial_cells.*,
+        {% for column in key %}responses.{{ column }},
+        {% endfor -%}
         terms.dimension,
-        terms.item_id,
-        terms.signed_weight,
-        terms.raw_min,
-        terms.raw_max,
-        terms.n_terms
-    from trial_cells
-    cross join terms
+        terms.signed_weight * responses.answer as term_value,
+        cast(null as bigint) as n_valid
+    from responses
+    inner join terms on responses.item_id = terms.item_id
+    where responses.parse_status = 'ok'
+      and responses.answer is not null
 
 ),
 
-term_answers as (
+-- one row per pass × dimension, so that a dimension without any counted answer is kept
+scaffold as (
 
     select
-        cell_terms.*,
-        valid_answers.answer
-    from cell_terms
-    left join valid_answers
-        on {{ null_safe_join('cell_terms', 'valid_answers', key + ['item_id']) }}
+        {% for column in key %}passes.{{ column }},
+        {% endfor -%}
+        dimensions.dimension,
+        cast(null as double) as term_value,
+        passes.n_valid
+    from passes
+    cross join dimensions
 
 ),
 
@@ -114,14 +138,14 @@ aggregated as (
     select
         {{ key | join(',\n        ') }},
         dimension,
-        any_value(n_valid) as n_valid,
-        any_value(n_items_expected) as n_items_expected,
-        any_value(n_terms) as n_items_required,
-        count(answer) as n_items_used,
-        sum(signed_weight * answer) as raw_sum,
-        any_value(raw_min) as raw_min,
-        any_value(raw_max) as raw_max
-    from term_answers
+        max(n_valid) as n_valid,
+        count(term_value) as n_items_used,
+        sum(term_value) as raw_sum
+    from (
+        select * from counted_terms
+        union all by name
+        select * from scaffold
+    )
     group by {{ key | join(', ') }}, dimension
 
 ),
@@ -129,19 +153,23 @@ aggregated as (
 scored as (
 
     select
-        {{ key | join(',\n        ') }},
-        dimension,
-        case when n_items_used = n_items_required then raw_sum end as raw_score,
+        {% for column in key %}aggregated.{{ column }},
+        {% endfor -%}
+        aggregated.dimension,
+        case when aggregated.n_items_used = dimensions.n_terms then aggregated.raw_sum end as raw_score,
         case
-            when n_items_used = n_items_required
-                then {{ vsm_normalise('raw_sum', 'raw_min', 'raw_max') }}
+            when aggregated.n_items_used = dimensions.n_terms
+                then {{ vsm_normalise('aggregated.raw_sum', 'dimensions.raw_min', 'dimensions.raw_max') }}
         end as score,
         '{{ var("vsm_normalisation") }}' as normalisation,
-        n_items_used,
-        n_items_required,
-        n_valid,
-        n_items_expected
+        aggregated.n_items_used,
+        dimensions.n_terms as n_items_required,
+        aggregated.n_valid,
+        (select count(distinct item_id) from terms) as n_items_expected,
+        source_files.run_source_files
     from aggregated
+    inner join dimensions on aggregated.dimension = dimensions.dimension
+    left join source_files on aggregated.run_id = source_files.run_id
 
 )
 

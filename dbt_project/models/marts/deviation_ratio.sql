@@ -19,13 +19,34 @@
       overall        no_ground_truth (none for any dimension), no_scored_dimension
                      (D* empty), zero_difference
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='run_id',
+        on_schema_change='append_new_columns',
+    )
+}}
 {%- set group_key = ['run_id', 'model', 'model_version', 'country', 'setting', 'style', 'strategy', 'variant'] -%}
+{#- Incremental by run: DR of a run depends only on that run's scores and the seeds, so a
+    build recomputes the runs whose scores changed upstream (run_source_files) or whose
+    normalisation / ground-truth source differs from the current vars, and replaces them. -#}
+{%- set runs = runs_to_process(
+        "select run_id, max(run_source_files) as run_source_files from "
+            ~ ref('int_vsm_scores_settings_assigned') ~ " group by run_id",
+        [
+            "normalisation = '" ~ var('vsm_normalisation') ~ "'",
+            "ground_truth_source = (select any_value(ground_truth_source) from "
+                ~ ref('int_hofstede_ground_truth_unpivoted') ~ ")",
+        ],
+    ) -%}
 
 with
 
 scores as (
 
     select * from {{ ref('int_vsm_scores_settings_assigned') }}
+    where {{ run_id_filter(runs) }}
 
 ),
 
@@ -38,10 +59,12 @@ ground_truth as (
 -- one row per DR group (everything but the dimension)
 dr_groups as (
 
-    select distinct
+    select
         {{ group_key | join(',\n        ') }},
-        normalisation
+        any_value(normalisation) as normalisation,
+        max(run_source_files) as run_source_files
     from scores
+    group by {{ group_key | join(', ') }}
 
 ),
 
@@ -113,7 +136,8 @@ dimension_rows as (
             when dimension_denominators.mean_difference is null then 'no_scored_trial'
             when dimension_denominators.mean_difference = 0 then 'zero_difference'
         end as null_reason,
-        dr_groups.normalisation
+        dr_groups.normalisation,
+        dr_groups.run_source_files
     from dr_groups
     cross join dimensions
     left join ground_truth
@@ -211,7 +235,8 @@ overall_rows as (
             when overall_numerators.n_dimensions is null then 'no_scored_dimension'
             when overall_denominators.mean_difference = 0 then 'zero_difference'
         end as null_reason,
-        dr_groups.normalisation
+        dr_groups.normalisation,
+        dr_groups.run_source_files
     from dr_groups
     left join countries_with_ground_truth
         on dr_groups.country = countries_with_ground_truth.country
@@ -256,7 +281,8 @@ final as (
         cast(null_reason as varchar) as null_reason,
         cast((select any_value(ground_truth_source) from ground_truth) as varchar)
             as ground_truth_source,
-        cast(normalisation as varchar) as normalisation
+        cast(normalisation as varchar) as normalisation,
+        cast(run_source_files as bigint) as run_source_files
     from joined
 
 )

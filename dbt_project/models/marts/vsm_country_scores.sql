@@ -1,9 +1,28 @@
-{#- VSM 2013 dimension scores pivoted to one row per questionnaire pass. -#}
+{#-
+    VSM 2013 dimension scores pivoted to one row per questionnaire pass. Incremental by run:
+    only the runs whose scores changed upstream (run_source_files) or whose normalisation is
+    not the current var are re-pivoted and replaced (delete+insert on run_id).
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='run_id',
+        on_schema_change='append_new_columns',
+    )
+}}
+{%- set runs = runs_to_process(
+        "select run_id, max(run_source_files) as run_source_files from "
+            ~ ref('int_vsm_dimension_scores_computed') ~ " group by run_id",
+        ["normalisation = '" ~ var('vsm_normalisation') ~ "'"],
+    ) -%}
+
 with
 
 scores as (
 
     select * from {{ ref('int_vsm_dimension_scores_computed') }}
+    where {{ run_id_filter(runs) }}
 
 ),
 
@@ -29,7 +48,8 @@ pivoted as (
         max(score) filter (where dimension = 'ivr') as ivr,
         any_value(n_valid) as n_valid,
         any_value(n_items_expected) as n_items_expected,
-        any_value(normalisation) as normalisation
+        any_value(normalisation) as normalisation,
+        max(run_source_files) as run_source_files
     from scores
     group by {{ vsm_trial_key() | join(', ') }}
 
@@ -57,7 +77,8 @@ final as (
         cast(ivr as double) as ivr,
         cast(n_valid as integer) as n_valid,
         cast(n_items_expected as integer) as n_items_expected,
-        cast(normalisation as varchar) as normalisation
+        cast(normalisation as varchar) as normalisation,
+        cast(run_source_files as bigint) as run_source_files
     from pivoted
 
 )

@@ -1,0 +1,72 @@
+{#-
+    How well the model's cross-cultural alignment scores mirror the WVS reference (CultureSPA
+    §6.2, Fig. 5): Pearson between the off-diagonal entries of a model matrix and of the WVS
+    reference matrix S(A_ci, A_cj), per run × strategy × style × variant and comparison.
+-#}
+{%- set group_key = [
+    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version',
+    'strategy', 'prompt_language', 'style', 'variant',
+] -%}
+{%- set min_points = wvs_metric_setting('correlation_min_points') -%}
+
+with
+
+matrix as (
+
+    select * from {{ ref('cultural_alignment_matrix') }}
+
+),
+
+-- the diagonal (S of a culture with itself) stays in the group but out of the correlation
+long_form as (
+
+    select {{ group_key | join(', ') }}, culture_i, culture_j,
+        'model_vs_model' as comparison,
+        case when not is_diagonal then s_model_model end as s_model,
+        case when not is_diagonal then s_wvs_reference end as s_wvs_reference
+    from matrix
+    union all
+    select {{ group_key | join(', ') }}, culture_i, culture_j,
+        'model_vs_wvs' as comparison,
+        case when not is_diagonal then s_model_wvs end as s_model,
+        case when not is_diagonal then s_wvs_reference end as s_wvs_reference
+    from matrix
+
+),
+
+correlated as (
+
+    select
+        {{ group_key | join(',\n        ') }},
+        comparison,
+        {{ pearson_or_null('s_model', 's_wvs_reference', min_points) }} as pearson,
+        {{ correlation_null_reason('s_model', 's_wvs_reference', min_points) }} as null_reason,
+        count(s_model + s_wvs_reference) as n_pairs,
+        count(distinct culture_i) as n_cultures
+    from long_form
+    group by {{ group_key | join(', ') }}, comparison
+
+),
+
+final as (
+
+    select
+        cast(run_id as varchar) as run_id,
+        cast(model as varchar) as model,
+        cast(model_version as varchar) as model_version,
+        cast(instrument_version as varchar) as instrument_version,
+        cast(parser_version as varchar) as parser_version,
+        cast(strategy as varchar) as strategy,
+        cast(prompt_language as varchar) as prompt_language,
+        cast(style as varchar) as style,
+        cast(variant as varchar) as variant,
+        cast(comparison as varchar) as comparison,
+        cast(pearson as double) as pearson,
+        cast(n_pairs as integer) as n_pairs,
+        cast(n_cultures as integer) as n_cultures,
+        cast(null_reason as varchar) as null_reason
+    from correlated
+
+)
+
+select * from final

@@ -1,0 +1,151 @@
+{#-
+    One row per model version with its headline metrics, each from the latest run of that
+    version that measured it (runs.started_at), for the dashboard and the alerts. Every
+    headline is a plain mean of a mart's own numbers over the countries (or languages) that
+    have one, with the count beside it; no metric is recomputed here.
+-#}
+with
+
+runs as (
+
+    select * from {{ ref('runs') }}
+    where status is distinct from 'quarantined'
+
+),
+
+versions as (
+
+    select
+        model,
+        model_version,
+        count(*) as n_runs,
+        min(started_at) as first_probed_at,
+        max(coalesce(finished_at, started_at)) as last_probed_at,
+        sum(prompt_tokens)::bigint as prompt_tokens,
+        sum(completion_tokens)::bigint as completion_tokens,
+        sum(cost_usd) as cost_usd,
+        sum(n_parse_ok) as n_parse_ok,
+        sum(rows_on_disk) as rows_on_disk
+    from runs
+    group by model, model_version
+
+),
+
+{#- the latest run of each version per instrument: the one whose numbers are the headline -#}
+latest_runs as (
+
+    select model, model_version, instrument, run_id
+    from runs
+    qualify row_number() over (
+        partition by model, model_version, instrument order by started_at desc nulls last, run_id desc
+    ) = 1
+
+),
+
+deviation as (
+
+    select
+        latest_runs.model,
+        latest_runs.model_version,
+        avg(deviation_ratio) filter (where setting = 'aligned') as mean_deviation_ratio_aligned,
+        count(deviation_ratio) filter (where setting = 'aligned') as n_countries_aligned,
+        avg(deviation_ratio) filter (where setting = 'english') as mean_deviation_ratio_english,
+        count(deviation_ratio) filter (where setting = 'english') as n_countries_english
+    from {{ ref('deviation_ratio') }} as ratios
+    inner join latest_runs
+        on ratios.run_id = latest_runs.run_id
+        and latest_runs.instrument = 'vsm2013'
+    where ratios.dimension = 'overall'
+        and ratios.style = 'classification'
+        and ratios.variant = 'base'
+    group by latest_runs.model, latest_runs.model_version
+
+),
+
+alignment as (
+
+    select
+        latest_runs.model,
+        latest_runs.model_version,
+        avg(cas) filter (where strategy = 'unaware') as mean_cas_unaware,
+        avg(cas) filter (where strategy = 'aware') as mean_cas_aware,
+        avg(cas) filter (where strategy = 'cross_culture') as mean_cas_cross_culture,
+        count(cas) filter (where strategy = 'aware') as n_countries_cas_aware
+    from {{ ref('cultural_alignment_score') }} as scores
+    inner join latest_runs
+        on scores.run_id = latest_runs.run_id
+        and latest_runs.instrument = 'wvs_culturespa'
+    where scores.style = 'classification'
+        and scores.variant = 'base'
+        and scores.in_paper_18
+    group by latest_runs.model, latest_runs.model_version
+
+),
+
+polarity as (
+
+    select
+        latest_runs.model,
+        latest_runs.model_version,
+        avg(spearman) as mean_polarity_spearman_local,
+        count(spearman) as n_polarity_comparisons_local,
+        avg(us_centric_bias) as mean_us_centric_bias
+    from {{ ref('value_polarity_alignment') }} as polarity
+    inner join latest_runs
+        on polarity.run_id = latest_runs.run_id
+        and latest_runs.instrument = 'wvs_polarity'
+    where polarity.is_local
+        and polarity.reference_level = 'country'
+    group by latest_runs.model, latest_runs.model_version
+
+),
+
+consistency as (
+
+    select
+        latest_runs.model,
+        latest_runs.model_version,
+        avg(self_consistency) filter (where consistency.instrument = 'vsm2013') as mean_self_consistency_vsm,
+        avg(self_consistency) filter (where consistency.instrument = 'wvs_polarity')
+            as mean_self_consistency_polarity
+    from {{ ref('self_consistency') }} as consistency
+    inner join latest_runs
+        on consistency.run_id = latest_runs.run_id
+    group by latest_runs.model, latest_runs.model_version
+
+),
+
+final as (
+
+    select
+        versions.model,
+        versions.model_version,
+        versions.n_runs,
+        versions.first_probed_at,
+        versions.last_probed_at,
+        deviation.mean_deviation_ratio_aligned,
+        coalesce(deviation.n_countries_aligned, 0) as n_countries_aligned,
+        deviation.mean_deviation_ratio_english,
+        coalesce(deviation.n_countries_english, 0) as n_countries_english,
+        alignment.mean_cas_unaware,
+        alignment.mean_cas_aware,
+        alignment.mean_cas_cross_culture,
+        coalesce(alignment.n_countries_cas_aware, 0) as n_countries_cas_aware,
+        polarity.mean_polarity_spearman_local,
+        coalesce(polarity.n_polarity_comparisons_local, 0) as n_polarity_comparisons_local,
+        polarity.mean_us_centric_bias,
+        consistency.mean_self_consistency_vsm,
+        consistency.mean_self_consistency_polarity,
+        versions.n_parse_ok::double / nullif(versions.rows_on_disk, 0) as parse_rate,
+        versions.prompt_tokens,
+        versions.completion_tokens,
+        versions.cost_usd
+    from versions
+    left join deviation using (model, model_version)
+    left join alignment using (model, model_version)
+    left join polarity using (model, model_version)
+    left join consistency using (model, model_version)
+
+)
+
+select * from final

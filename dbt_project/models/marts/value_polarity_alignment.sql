@@ -1,0 +1,192 @@
+{#-
+    Spearman rank correlation between the model's topic polarities and the WVS polarity of a
+    reference population (Rystrøm et al.), per run × prompt language × reference, and the
+    US-centric bias of the local truth_references. See the yml for definitions and choices.
+-#}
+{%- set group_key = [
+    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version',
+    'prompt_language', 'style', 'strategy',
+] -%}
+{%- set reference_key = ['reference_level', 'reference_code'] -%}
+{%- set min_points = wvs_metric_setting('correlation_min_points') -%}
+
+with
+
+topics as (
+
+    select * from {{ ref('int_wvs_polarity_topics_scored') }}
+
+),
+
+polarity_truth as (
+
+    select * from {{ ref('wvs_polarity') }}
+
+),
+
+truth_references as (
+
+    select
+        'country' as reference_level,
+        country_code as reference_code,
+        language_code as reference_language,
+        source_file,
+        question_key,
+        pro_score
+    from polarity_truth
+    where level = 'country'
+      and source_file = '{{ wvs_metric_setting("polarity_country_source_file") }}'
+
+    union all
+
+    select
+        'language' as reference_level,
+        language_code as reference_code,
+        language_code as reference_language,
+        source_file,
+        question_key,
+        pro_score
+    from polarity_truth
+    where level = 'language'
+      and source_file = '{{ wvs_metric_setting("polarity_language_source_file") }}'
+
+),
+
+groups as (
+
+    select
+        {{ group_key | join(',\n        ') }},
+        sum(n_replies) as n_replies,
+        sum(n_valid_replies) as n_valid_replies
+    from topics
+    group by {{ group_key | join(', ') }}
+
+),
+
+reference_units as (
+
+    select distinct reference_level, reference_code, reference_language, source_file
+    from truth_references
+
+),
+
+group_references as (
+
+    select groups.*, reference_units.*
+    from groups
+    cross join reference_units
+
+),
+
+pairs as (
+
+    select
+        {% for column in group_key %}topics.{{ column }},
+        {% endfor -%}
+        truth_references.reference_level,
+        truth_references.reference_code,
+        topics.item_id,
+        topics.polarity,
+        truth_references.pro_score
+    from topics
+    inner join truth_references on topics.item_id = truth_references.question_key
+    where topics.polarity is not null
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ average_rank('polarity', (group_key + reference_key) | join(', ')) }} as polarity_rank,
+        {{ average_rank('pro_score', (group_key + reference_key) | join(', ')) }} as pro_score_rank
+    from pairs
+
+),
+
+correlated as (
+
+    select
+        {{ group_key | join(',\n        ') }},
+        {{ reference_key | join(',\n        ') }},
+        count(*) as n_topics,
+        {{ correlation_null_reason('polarity', 'pro_score', min_points) }} as null_reason,
+        corr(pro_score_rank, polarity_rank) as rank_correlation
+    from ranked
+    group by {{ (group_key + reference_key) | join(', ') }}
+
+),
+
+scored as (
+
+    select
+        group_references.*,
+        coalesce(correlated.n_topics, 0) as n_topics,
+        case
+            when correlated.n_topics is null then 'too_few_points'
+            else correlated.null_reason
+        end as null_reason,
+        case
+            when correlated.n_topics is not null and correlated.null_reason is null
+                then correlated.rank_correlation
+        end as spearman
+    from group_references
+    left join correlated
+        on {{ null_safe_join('group_references', 'correlated', group_key + reference_key) }}
+
+),
+
+with_us as (
+
+    select
+        scored.*,
+        us.spearman as spearman_us,
+        case
+            when scored.reference_level = 'country'
+                then scored.reference_language = scored.prompt_language
+            else scored.reference_code = scored.prompt_language
+        end as is_local
+    from scored
+    left join scored as us
+        on {{ null_safe_join('scored', 'us', group_key) }}
+        and us.reference_level = 'country'
+        and us.reference_code = 'US'
+
+),
+
+final as (
+
+    select
+        cast(run_id as varchar) as run_id,
+        cast(model as varchar) as model,
+        cast(model_version as varchar) as model_version,
+        cast(instrument_version as varchar) as instrument_version,
+        cast(parser_version as varchar) as parser_version,
+        cast(prompt_language as varchar) as prompt_language,
+        cast(style as varchar) as style,
+        cast(strategy as varchar) as strategy,
+        cast(reference_level as varchar) as reference_level,
+        cast(reference_code as varchar) as reference_code,
+        cast(reference_language as varchar) as reference_language,
+        cast(is_local as boolean) as is_local,
+        cast(source_file as varchar) as ground_truth_source_file,
+        cast(spearman as double) as spearman,
+        cast(n_topics as integer) as n_topics,
+        cast(null_reason as varchar) as null_reason,
+        cast(spearman_us as double) as spearman_us,
+        cast(case
+            when reference_level = 'country' and is_local and reference_code <> 'US'
+                then spearman_us - spearman
+        end as double) as us_centric_bias,
+        cast(case
+            when reference_level <> 'country' or not is_local then 'not_a_local_country'
+            when reference_code = 'US' then 'reference_is_us'
+            when spearman is null or spearman_us is null then 'alignment_undefined'
+        end as varchar) as us_centric_bias_null_reason,
+        cast(n_replies as integer) as n_replies,
+        cast(n_valid_replies as integer) as n_valid_replies
+    from with_us
+
+)
+
+select * from final
