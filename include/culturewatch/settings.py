@@ -28,6 +28,10 @@ class DataPaths:
         return self.root / "raw" / "runs"
 
     @property
+    def raw_run_status(self) -> Path:
+        return self.root / "raw" / "run_status"
+
+    @property
     def raw_judgements(self) -> Path:
         return self.root / "raw" / "judgements"
 

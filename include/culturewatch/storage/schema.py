@@ -100,3 +100,20 @@ JUDGEMENT_SCHEMA = pa.schema(
         pa.field("judged_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
+
+
+# Data-quality verdicts on a run (append-only, raw/run_status/run_id=<run>/): the latest event
+# of a run decides whether analysts and alerts see it. `quarantined` hides the run from every
+# mart; `validated` and `released` (a quarantined run re-validated after a fix, or released by
+# ops) publish it. Nothing is ever deleted: the raw answers stay for diagnosis.
+RUN_STATUS_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),  # validated | quarantined | released
+        pa.field("stage", pa.string(), nullable=False),  # raw | marts | manual
+        pa.field("reason", pa.string()),
+        pa.field("failed_expectations", pa.string()),  # JSON list: expectation, column, observed value
+        pa.field("data_docs_url", pa.string()),
+        pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
