@@ -21,6 +21,7 @@ from culturewatch.probing.runner import run_probe
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.storage.parquet import read_table
 from culturewatch.storage.progress import rows_on_disk
+from culturewatch.storage.warehouse import connect_warehouse
 from culturewatch.transform.dbt_build import build_marts
 from tests.e2e.conftest import TEST_MODEL, write_config
 
@@ -167,8 +168,8 @@ def test_wvs_instruments_on_the_real_model_into_their_marts(paths, model_server,
     assert reply["response_text"] and reply["judge_response"], reply
     assert model_server.chat_requests_served() == len(rows) + 2  # the polarity reply and its judging
 
-    build_marts(paths)
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    build_marts(paths)  # in-process dbt keeps the warehouse open: read it through connect_warehouse
+    with connect_warehouse(paths) as con:
         scores = con.execute(
             "select country, strategy, cas, n_questions from marts.cultural_alignment_score where run_id = ?",
             [spa_spec.run_id],
