@@ -83,15 +83,7 @@ JUDGEMENT_KEY: tuple[str, ...] = (*RAW_RESPONSE_KEY, "respondent")
 # respondent's 0-based position in the judge's list. Written under raw/judgements/.
 JUDGEMENT_SCHEMA = pa.schema(
     [
-        pa.field("run_id", pa.string(), nullable=False),
-        pa.field("instrument", pa.string(), nullable=False),
-        pa.field("item_id", pa.string(), nullable=False),
-        pa.field("country", pa.string()),
-        pa.field("prompt_language", pa.string(), nullable=False),
-        pa.field("style", pa.string(), nullable=False),
-        pa.field("strategy", pa.string(), nullable=False),
-        pa.field("variant", pa.string(), nullable=False),
-        pa.field("trial", pa.int32(), nullable=False),
+        *(RAW_RESPONSE_SCHEMA.field(name) for name in RAW_RESPONSE_KEY),
         pa.field("respondent", pa.int32(), nullable=False),
         pa.field("stance", pa.string(), nullable=False),
         pa.field("judge_model", pa.string(), nullable=False),
@@ -114,6 +106,54 @@ RUN_STATUS_SCHEMA = pa.schema(
         pa.field("reason", pa.string()),
         pa.field("failed_expectations", pa.string()),  # JSON list: expectation, column, observed value
         pa.field("data_docs_url", pa.string()),
+        pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+
+# Model version sightings (discovery): one row per model version seen by one poll of an
+# endpoint's /v1/models or of the MLflow registry, append-only, under raw/versions/.
+VERSION_SIGHTING_SCHEMA = pa.schema(
+    [
+        pa.field("watch_id", pa.string(), nullable=False),  # the poll (watch DAG run id or CLI stamp)
+        pa.field("sighted_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("source", pa.string(), nullable=False),  # `endpoint` | `mlflow`
+        pa.field("location", pa.string(), nullable=False),  # base URL or registry URI (no credentials)
+        pa.field("model", pa.string(), nullable=False),  # served model id or registered model name
+        pa.field("model_version", pa.string(), nullable=False),  # the version identity
+        pa.field("probe_model", pa.string()),  # the configured model it is probed as; null = not watched
+        pa.field("aliases", pa.list_(pa.string())),  # registry aliases held at the sighting
+        pa.field("details", pa.string()),  # JSON of what the source reported (identity fields)
+    ]
+)
+
+# Alert ledger: one row per alert and channel once delivered (or suppressed by a mute),
+# append-only, under alerts/ledger/. A delivery in the ledger is never sent again.
+ALERT_LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field("alert_id", pa.string(), nullable=False),  # `<kind>:<regression_id>`
+        pa.field("kind", pa.string(), nullable=False),  # `regression` | `recovered`
+        pa.field("regression_id", pa.string(), nullable=False),
+        pa.field("channel", pa.string(), nullable=False),  # `slack` | `email` | `webhook` | `*` (muted)
+        pa.field("status", pa.string(), nullable=False),  # `sent` | `muted`
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("previous_version", pa.string()),
+        pa.field("version", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("country", pa.string()),
+        pa.field("prompt_language", pa.string()),
+        pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("detail", pa.string()),  # recipients / mute reason
+    ]
+)
+
+# Alert state set by ops (`culturewatch alerts ack|mute|unmute`), append-only, under alerts/state/.
+ALERT_STATE_SCHEMA = pa.schema(
+    [
+        pa.field("action", pa.string(), nullable=False),  # `ack` | `mute` | `unmute`
+        pa.field("target", pa.string(), nullable=False),  # alert id (ack) or model name (mute, unmute)
+        pa.field("until", pa.timestamp("us", tz="UTC")),  # end of a mute
+        pa.field("actor", pa.string()),
+        pa.field("reason", pa.string()),
         pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
