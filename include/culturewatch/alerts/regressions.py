@@ -1,0 +1,78 @@
+"""Read regression events from `marts.alignment_regressions` (contract: see REGRESSION_COLUMNS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+import duckdb
+
+from culturewatch.errors import CulturewatchError
+from culturewatch.settings import DataPaths
+
+REGRESSIONS_TABLE = "marts.alignment_regressions"
+
+
+@dataclass(frozen=True)
+class RegressionEvent:
+    """One row of marts.alignment_regressions: one metric of one version pair, per country and
+    prompt language (null = not split that way). `difference` < 0 is worse."""
+
+    regression_id: str
+    model: str
+    previous_version: str
+    version: str
+    previous_run_id: str | None
+    run_id: str | None
+    metric: str
+    country: str | None
+    prompt_language: str | None
+    value_before: float | None
+    value_after: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    q_value: float | None
+    threshold: float | None
+    alpha: float | None
+    direction: str
+    is_comparable: bool
+    not_comparable_reason: str | None
+    detected_at: datetime
+
+    @property
+    def series(self) -> tuple[str, str, str | None, str | None]:
+        """What a recovery is matched on: the same model, metric, country and language."""
+        return (self.model, self.metric, self.country, self.prompt_language)
+
+
+REGRESSION_COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(RegressionEvent))
+
+
+def read_regressions(paths: DataPaths) -> list[RegressionEvent] | None:
+    """Every comparable regression or improvement, oldest first; None when the warehouse or the
+    mart does not exist yet. A mart missing a contract column is an error naming it."""
+    if not paths.warehouse.exists():
+        return None
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        present = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = 'alignment_regressions'"
+            ).fetchall()
+        }
+        if not present:
+            return None
+        missing = [column for column in REGRESSION_COLUMNS if column not in present]
+        if missing:
+            raise CulturewatchError(
+                f"{paths.warehouse}: {REGRESSIONS_TABLE} lacks contract column(s) {missing}"
+            )
+        rows = con.execute(
+            f"select {', '.join(REGRESSION_COLUMNS)} from {REGRESSIONS_TABLE} "
+            "where is_comparable and direction in ('regression', 'improvement') "
+            "order by detected_at, regression_id"
+        ).fetchall()
+    return [RegressionEvent(*row) for row in rows]

@@ -1,0 +1,174 @@
+"""Real local alert receivers for tests: an HTTP server recording webhook POSTs and an SMTP
+server (aiosmtpd) recording e-mails, both on 127.0.0.1; plus a warehouse holding a hand-made
+marts.alignment_regressions table with exactly the contract's columns."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+from aiosmtpd.controller import Controller
+
+from culturewatch.alerts.regressions import REGRESSION_COLUMNS
+
+
+@dataclass
+class Posted:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    """Records every POST; `fail_next[path]` makes the next N posts to that path answer 500."""
+
+    def __init__(self) -> None:
+        self.posts: list[Posted] = []
+        self.fail_next: dict[str, int] = {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.fail_next.get(self.path, 0) > 0:
+                    receiver.fail_next[self.path] -= 1
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                receiver.posts.append(Posted(self.path, dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def to(self, path: str) -> list[Posted]:
+        return [post for post in self.posts if post.path == path]
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@dataclass
+class Mail:
+    sender: str
+    recipients: list[str]
+    message: email.message.EmailMessage
+
+    def html(self) -> str:
+        part = next(part for part in self.message.walk() if part.get_content_type() == "text/html")
+        return part.get_content()
+
+
+@dataclass
+class SmtpReceiver:
+    """aiosmtpd on a free port of 127.0.0.1, recording what it receives."""
+
+    mails: list[Mail] = field(default_factory=list)
+    port: int = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def __enter__(self) -> SmtpReceiver:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.controller.stop()
+
+    def connection_json(self) -> str:
+        """An Airflow connection (AIRFLOW_CONN_<ID>) for this server: plain SMTP, no TLS."""
+        return json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": self.port,
+                "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10, "retry_limit": 1},
+            }
+        )
+
+
+def regression_row(**overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "regression_id": "rid-1",
+        "model": "qwen",
+        "previous_version": "v1",
+        "version": "v2",
+        "previous_run_id": "qwen--v1--abc",
+        "run_id": "qwen--v2--abc",
+        "metric": "deviation_ratio",
+        "country": "JP",
+        "prompt_language": "ja",
+        "value_before": 0.82,
+        "value_after": 0.61,
+        "difference": -0.21,
+        "ci_low": -0.30,
+        "ci_high": -0.12,
+        "p_value": 0.001,
+        "q_value": 0.004,
+        "threshold": 0.05,
+        "alpha": 0.05,
+        "direction": "regression",
+        "is_comparable": True,
+        "not_comparable_reason": None,
+        "detected_at": datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+    }
+    row.update(overrides)
+    assert tuple(row) == REGRESSION_COLUMNS
+    return row
+
+
+REGRESSIONS_DDL = """
+create or replace table marts.alignment_regressions (
+    regression_id varchar, model varchar, previous_version varchar, version varchar,
+    previous_run_id varchar, run_id varchar, metric varchar, country varchar,
+    prompt_language varchar, value_before double, value_after double, difference double,
+    ci_low double, ci_high double, p_value double, q_value double, threshold double,
+    alpha double, direction varchar, is_comparable boolean, not_comparable_reason varchar,
+    detected_at timestamptz
+)
+"""
+
+
+def write_regressions(warehouse: Path, rows: list[dict[str, object]]) -> None:
+    """The contract's table, replaced with `rows` (the other marts are not needed)."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute(REGRESSIONS_DDL)
+        placeholders = ", ".join("?" for _ in REGRESSION_COLUMNS)
+        for row in rows:
+            con.execute(
+                f"insert into marts.alignment_regressions values ({placeholders})", list(row.values())
+            )
