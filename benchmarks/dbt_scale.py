@@ -10,7 +10,9 @@ Arrow schema (`RAW_RESPONSE_SCHEMA`, `RUN_EVENT_SCHEMA`), then measures
 - the same two marts (vsm_country_scores, deviation_ratio) computed by a straightforward
   pandas implementation (`pandas_marts`), whose numbers are checked against dbt's,
 
-and prints the times and their ratios. Synthetic data: full-grid runs (20 countries × 20
+and prints the times, their ratios, where dbt's time went (per node kind, from
+run_results.json) and the load average around each measurement (the machine may be shared).
+Synthetic data: full-grid runs (20 countries × 20
 prompt languages × 24 items × 3 trials = 28,800 rows), answers uniform on 1..5 with 2%
 `unparseable` and 0.5% `refusal` rows, one Parquet file per run × prompt language (1,440
 rows, i.e. probe batches compacted per slice), one event file per `started`/`completed`
@@ -328,6 +330,19 @@ class DbtTiming:
     wall_s: float
     models_s: float  # sum of model execution times (run_results.json)
     tests_s: float  # sum of data and unit test execution times
+    parts: dict[str, float]  # execution time summed per node kind (see _part), over both threads
+
+
+def _part(unique_id: str) -> str:
+    """The node kind a run_results entry is reported under."""
+    kind, _, name = unique_id.split(".", 2)
+    if kind == "model":
+        return name if name in {"int_vsm_dimension_scores_computed", "runs"} else (
+            "staging models" if name.startswith("stg_") else "other models"
+        )  # fmt: skip
+    if kind == "test":
+        return "staging data tests" if "stg_raw__" in name else "other data tests"
+    return {"unit_test": "unit tests", "seed": "seeds"}.get(kind, kind)
 
 
 def dbt(command: list[str], data_dir: Path) -> DbtTiming:
@@ -353,7 +368,10 @@ def dbt(command: list[str], data_dir: Path) -> DbtTiming:
     results = json.loads((data_dir / "dbt" / "target" / "run_results.json").read_text())["results"]
     models = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
     tests = sum(r["execution_time"] for r in results if r["unique_id"].split(".")[0] in {"test", "unit_test"})
-    return DbtTiming(wall, models, tests)
+    parts: dict[str, float] = {}
+    for r in results:
+        parts[_part(r["unique_id"])] = parts.get(_part(r["unique_id"]), 0.0) + r["execution_time"]
+    return DbtTiming(wall, models, tests, parts)
 
 
 def check_same_numbers(data_dir: Path, vsm: pd.DataFrame, dr: pd.DataFrame) -> int:
@@ -376,24 +394,37 @@ def check_same_numbers(data_dir: Path, vsm: pd.DataFrame, dr: pd.DataFrame) -> i
     return len(scores) + len(ratios)
 
 
-def _pandas_child(data_dir: Path, result: Path) -> None:
+def _pandas_child(data_dir: Path, result: Path, memory_gib: float) -> None:
+    import resource
+
+    # a cap on the child's address space: on a shared machine, running out of memory must fail
+    # this process (MemoryError), not wake the kernel's OOM killer for someone else's
+    limit = int(memory_gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     started = time.perf_counter()
     vsm, dr = pandas_marts(data_dir)
     elapsed = time.perf_counter() - started
     result.write_text(f"{elapsed} {check_same_numbers(data_dir, vsm, dr)}")
 
 
-def pandas_in_child(data_dir: Path) -> tuple[float | None, int]:
-    """Time pandas_marts in a child process (it can run out of memory: 10M rows took > 22 GiB)."""
+def pandas_in_child(data_dir: Path, memory_gib: float) -> tuple[float | None, int]:
+    """Time pandas_marts in a child process capped at `memory_gib` of address space (it can run
+    out of memory: 10M rows took > 22 GiB)."""
     import multiprocessing
 
     result = data_dir / "pandas_result.txt"
     result.unlink(missing_ok=True)
-    child = multiprocessing.get_context("fork").Process(target=_pandas_child, args=(data_dir, result))
+    child = multiprocessing.get_context("fork").Process(
+        target=_pandas_child, args=(data_dir, result, memory_gib)
+    )
     child.start()
     child.join()
     if child.exitcode != 0 or not result.exists():
-        print(f"pandas child exited with {child.exitcode} (-9: killed, out of memory)", flush=True)
+        print(
+            f"pandas child exited with {child.exitcode} (1: MemoryError at the {memory_gib:g} GiB cap "
+            "or another error, see above; -9: killed)",
+            flush=True,
+        )
         return None, 0
     elapsed, compared = result.read_text().split()
     return float(elapsed), int(compared)
@@ -404,7 +435,11 @@ def parse_size(text: str) -> int:
     return int(float(text[:-1]) * units[text[-1].lower()]) if text[-1].lower() in units else int(text)
 
 
-def measure(size: str, workdir: Path) -> dict[str, object]:
+def _load() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def measure(size: str, workdir: Path, memory_gib: float) -> dict[str, object]:
     data_dir = workdir / f"rows-{size}"
     shutil.rmtree(data_dir, ignore_errors=True)
     started = time.perf_counter()
@@ -414,15 +449,20 @@ def measure(size: str, workdir: Path) -> dict[str, object]:
     rows = runs * ROWS_PER_RUN
     print(f"[{size}] {runs} runs, {rows:,} rows, {files:,} files ({generate_s:.0f} s)", flush=True)
 
+    loads = [_load()]
     full = dbt(["build", "--select", SELECTION, "--indirect-selection", INDIRECT], data_dir)
-    print(f"[{size}] full dbt build {full.wall_s:.1f} s", flush=True)
+    loads.append(_load())
+    print(f"[{size}] full dbt build {full.wall_s:.1f} s (load {loads[-1]})", flush=True)
     write_run(data_dir, runs)  # one more run lands
     incremental = dbt(["build", "--select", SELECTION, "--indirect-selection", INDIRECT], data_dir)
-    print(f"[{size}] incremental dbt build {incremental.wall_s:.1f} s", flush=True)
+    loads.append(_load())
+    print(f"[{size}] incremental dbt build {incremental.wall_s:.1f} s (load {loads[-1]})", flush=True)
 
-    pandas_s, compared = pandas_in_child(data_dir)
+    pandas_s, compared = pandas_in_child(data_dir, memory_gib)
+    loads.append(_load())
     print(f"[{size}] pandas {'out of memory' if pandas_s is None else f'{pandas_s:.1f} s'}", flush=True)
     return {
+        "loads": loads,
         "size": size,
         "rows": runs * ROWS_PER_RUN,
         "runs": runs,
@@ -439,10 +479,13 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["100k", "1M", "10M"])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/culturewatch_dbt_scale"))
     parser.add_argument("--keep", action="store_true", help="keep the generated data dirs")
+    parser.add_argument(
+        "--pandas-memory-gib", type=float, default=16.0, help="address-space cap of the pandas child"
+    )
     args = parser.parse_args()
     rows = []
     for size in args.sizes:
-        rows.append(measure(size, args.workdir))
+        rows.append(measure(size, args.workdir, args.pandas_memory_gib))
         if not args.keep:
             shutil.rmtree(args.workdir / f"rows-{size}", ignore_errors=True)
     machine = f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
@@ -453,7 +496,7 @@ def main() -> None:
     )
     print(
         "| raw rows | runs | files | full build (models / tests) | +1 run incremental (models / tests) "
-        "| pandas, same 2 marts | pandas / full build | pandas / full-build models |"
+        "| pandas, same 2 marts | pandas / full build | pandas / incremental |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
@@ -464,11 +507,26 @@ def main() -> None:
             f"| {incremental.wall_s:.1f} s ({incremental.models_s:.1f} / {incremental.tests_s:.1f}) "
             + (
                 f"| {row['pandas_s']:.1f} s | {row['pandas_s'] / full.wall_s:.2f} "
-                f"| {row['pandas_s'] / full.models_s:.1f} |"
+                f"| {row['pandas_s'] / incremental.wall_s:.2f} |"
                 if row["pandas_s"] is not None
-                else "| out of memory | - | - |"
+                else f"| out of memory ({args.pandas_memory_gib:g} GiB cap) | - | - |"
             )
         )
+    print("\nWhere the time went (execution time per node kind, summed over dbt's 2 threads):\n")
+    for build in ("full", "incremental"):
+        kinds = sorted({kind for row in rows for kind in row[build].parts})
+        print(f"| {build} build | " + " | ".join(f"{row['rows']:,} rows" for row in rows) + " |")
+        print("|---|" + "---|" * len(rows))
+        for kind in kinds:
+            times = " | ".join(f"{row[build].parts.get(kind, 0.0):.2f} s" for row in rows)
+            print(f"| {kind} | {times} |")
+        print()
+    print(
+        "Load average (1 / 5 / 15 min) before the full build, after it, after the incremental build, "
+        "after pandas:"
+    )
+    for row in rows:
+        print(f"  {row['size']}: " + "; ".join(row["loads"]))
     print(
         "\nEvery size: dbt's vsm_country_scores and deviation_ratio equal the pandas ones "
         f"({', '.join(str(row['compared']) for row in rows)} rows compared)."

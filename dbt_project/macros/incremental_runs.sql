@@ -1,23 +1,39 @@
 {#-
     Run-keyed incremental builds (issue 5 "Speed and growth"). Raw data is append-only and
-    one run's files live in their own `run_id=<run>/` folder, so the number of Parquet files
-    of a run identifies what was read for it: a run is (re)processed when its file count
-    differs from the `run_source_files` the incremental model stored for it, when it is new,
-    when it disappeared (its rows are deleted), or when a method column (normalisation,
-    ground-truth source) no longer matches the project vars. The models then
-    `delete+insert` by run_id, so history is never re-read.
+    one run's files live in their own `run_id=<run>/` folder, so the number of raw files of a
+    run identifies what was read for it (int_run_fingerprints counts them from the staging
+    tables). A run is (re)processed when its file count differs from the `run_source_files`
+    the incremental model stored for it, when it is new, when it left the upstream set (its
+    files vanished, or a data-quality verdict quarantined it: its rows are deleted by the
+    post-hook `delete_runs_missing_upstream`), or when a method column (normalisation,
+    ground-truth source) no longer matches the project vars. The models then `delete+insert`
+    by run_id, so history is never re-read. A run released after a quarantine re-enters the
+    upstream set and is processed like a new one.
 
     A seed change (ground truth, formulas) is not detected: run `dbt build --full-refresh`.
 -#}
 
-{#- (run_id, run_source_files) of every run folder under raw/responses/, from the file
-    listing only (nothing is read). Same folder as the `raw.responses` source. -#}
-{% macro raw_response_files_per_run() -%}
-    select
-        regexp_extract(file, 'run_id=([^/]+)/[^/]*$', 1) as run_id,
-        count(*) as run_source_files
-    from glob('{{ env_var("CULTUREWATCH_DATA_DIR", "../data") }}/raw/responses/*/*.parquet')
-    group by 1
+{#- (run_id, run_source_files) of the published VSM 2013 runs: runs with vsm2013 answers and
+    no `quarantined` verdict; run_source_files = the run's response files. -#}
+{% macro vsm_run_fingerprints() -%}
+    select run_id, n_response_files as run_source_files
+    from {{ ref('int_run_fingerprints') }}
+    where has_vsm2013 and not is_quarantined
+{%- endmacro %}
+
+
+{#- (run_id, run_source_files) of every run with responses or lifecycle events, quarantined or
+    not; run_source_files = all its raw files: responses, lifecycle events and data-quality
+    verdicts (the `runs` mart shows all three). -#}
+{% macro all_run_fingerprints() -%}
+    select run_id, n_response_files + n_event_files + n_status_files as run_source_files
+    from {{ ref('int_run_fingerprints') }}
+{%- endmacro %}
+
+
+{#- (run_id, run_source_files) stored by an upstream run-keyed incremental model. -#}
+{% macro stored_run_fingerprints(relation) -%}
+    select run_id, max(run_source_files) as run_source_files from {{ relation }} group by run_id
 {%- endmacro %}
 
 
@@ -78,6 +94,21 @@
     {%- else -%}
         {{ column }} in (
             {%- for run in runs %}'{{ run | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Post-hook of the run-keyed incremental models: delete the rows of runs that are no longer
+    upstream (quarantined, or their raw files removed). delete+insert replaces only the runs
+    that produced rows in this build, so a run that now produces none would otherwise stay.
+-#}
+{% macro delete_runs_missing_upstream(fingerprints) -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where run_id not in (
+            select run_id from ({{ fingerprints }}) as upstream where run_id is not null
         )
     {%- endif -%}
 {%- endmacro %}

@@ -119,7 +119,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     data_dir = tmp_path_factory.mktemp("data")
     work_dir = tmp_path_factory.mktemp("dbt")
     _write_fixture(data_dir)
-    dbt(["build", "--select", "resource_type:seed +runs"], data_dir, work_dir)
+    # cautious: a test runs only when every model it reads is built (a relationships test of a
+    # mart outside the selection that points at a seed would otherwise be picked up via the seed)
+    selection = ["--select", "resource_type:seed +runs", "--indirect-selection", "cautious"]
+    dbt(["build", *selection], data_dir, work_dir)
     return data_dir, work_dir
 
 

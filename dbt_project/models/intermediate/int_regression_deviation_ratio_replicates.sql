@@ -49,7 +49,7 @@ pairs as (
 
 responses as (
 
-    select * from {{ ref('stg_raw__responses') }}
+    select * from {{ ref('int_responses_published') }}
     where instrument = 'vsm2013'
 
 ),

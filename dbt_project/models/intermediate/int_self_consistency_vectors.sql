@@ -15,7 +15,7 @@ with
 
 responses as (
 
-    select * from {{ ref('stg_raw__responses') }}
+    select * from {{ ref('int_responses_published') }}
     where instrument = 'vsm2013'
       and parse_status = 'ok'
       and answer is not null

@@ -6,7 +6,9 @@
 
     Incremental by run (macro runs_to_process): a build reads and scores only the runs whose
     raw files changed (or whose stored normalisation differs from var vsm_normalisation),
-    then replaces those runs' rows (delete+insert on run_id).
+    then replaces those runs' rows (delete+insert on run_id). Reads int_responses_published:
+    a run quarantined by a data-quality verdict leaves the upstream set and its rows are
+    deleted (post-hook); released, it comes back as a new run.
 
     Every pass gets a row per dimension, also when none of the dimension's items was
     answered: a scaffold row (passes × dimensions) is added to the answered terms and both
@@ -18,11 +20,12 @@
         incremental_strategy='delete+insert',
         unique_key='run_id',
         on_schema_change='sync_all_columns',
+        post_hook="{{ delete_runs_missing_upstream(vsm_run_fingerprints()) }}",
     )
 }}
 {%- set key = vsm_trial_key() -%}
 {%- set runs = runs_to_process(
-        raw_response_files_per_run(),
+        vsm_run_fingerprints(),
         ["normalisation = '" ~ var('vsm_normalisation') ~ "'"],
     ) -%}
 
@@ -30,7 +33,7 @@ with
 
 responses as (
 
-    select * from {{ ref('stg_raw__responses') }}
+    select * from {{ ref('int_responses_published') }}
     where instrument = 'vsm2013'
       and {{ run_id_filter(runs) }}
 
@@ -44,7 +47,7 @@ formulas as (
 
 source_files as (
 
-    {{ raw_response_files_per_run() }}
+    {{ vsm_run_fingerprints() }}
 
 ),
 

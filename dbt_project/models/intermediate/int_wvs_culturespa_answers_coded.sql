@@ -10,7 +10,7 @@ with
 
 responses as (
 
-    select * from {{ ref('stg_raw__responses') }}
+    select * from {{ ref('int_responses_published') }}
     where instrument = 'wvs_culturespa'
 
 ),

@@ -25,15 +25,18 @@
         incremental_strategy='delete+insert',
         unique_key='run_id',
         on_schema_change='append_new_columns',
+        post_hook="{{ delete_runs_missing_upstream(stored_run_fingerprints(ref('int_vsm_dimension_scores_computed'))) }}",
     )
 }}
 {%- set group_key = ['run_id', 'model', 'model_version', 'country', 'setting', 'style', 'strategy', 'variant'] -%}
 {#- Incremental by run: DR of a run depends only on that run's scores and the seeds, so a
     build recomputes the runs whose scores changed upstream (run_source_files) or whose
-    normalisation / ground-truth source differs from the current vars, and replaces them. -#}
+    normalisation / ground-truth source differs from the current vars, and replaces them.
+    The fingerprints are read from int_vsm_dimension_scores_computed, the table behind the
+    int_vsm_scores_settings_assigned view (same runs and counts, without expanding settings);
+    a run that left upstream (quarantined) is deleted by the post-hook. -#}
 {%- set runs = runs_to_process(
-        "select run_id, max(run_source_files) as run_source_files from "
-            ~ ref('int_vsm_scores_settings_assigned') ~ " group by run_id",
+        stored_run_fingerprints(ref('int_vsm_dimension_scores_computed')),
         [
             "normalisation = '" ~ var('vsm_normalisation') ~ "'",
             "ground_truth_source = (select any_value(ground_truth_source) from "

@@ -1,12 +1,12 @@
 {#-
     One row per probe run: identity, timing, status, grid planned vs answered, what is on
-    disk, tokens and cost.
+    disk, data-quality status, tokens and cost.
 
     A run is split into slices, one per prompt language (each mapped probe task writes
     `started`, then `completed` or `failed`, per attempt). Planned/answered cells are summed
     over the slices' LATEST events (a retry's events supersede the failed attempt's).
     Status, in this order:
-      quarantined  set by the run-status hook below (another issue adds the table)
+      quarantined  the run's latest data-quality verdict is `quarantined` (int_run_quality_status)
       running      some slice's latest event is `started`
       failed       otherwise, some slice's latest event is `failed`
       complete     every slice's latest event is `completed`
@@ -14,31 +14,60 @@
     A task killed without writing `failed` stays `running` until it is retried.
     Tokens and cost are summed over `completed` events (each covers its own attempt; the
     probe records 0 tokens on `failed` events, so a failed attempt's tokens are not counted).
+
+    Incremental by run (macro runs_to_process): a run is recomputed when any of its raw files
+    (responses, lifecycle events, data-quality verdicts) lands, counted in int_run_fingerprints;
+    only those runs' rows are read (staging tables filtered on run_id) and replaced.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='run_id',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_runs_missing_upstream(all_run_fingerprints()) }}",
+    )
+}}
+{%- set runs = runs_to_process(all_run_fingerprints()) -%}
+
 with
 
 events as (
 
     select * from {{ ref('stg_raw__run_events') }}
+    where {{ run_id_filter(runs) }}
 
 ),
 
 responses as (
 
     select * from {{ ref('stg_raw__responses') }}
+    where {{ run_id_filter(runs) }}
 
 ),
 
--- Hook for `quarantined` (DESIGN.md): another issue adds a run-status table with one row per
--- run whose status is overridden (e.g. quarantined after a failed quality check). Replace
--- this empty relation with a select of (run_id, status, status_reason) from it.
+quality as (
+
+    select * from {{ ref('int_run_quality_status') }}
+    where {{ run_id_filter(runs) }}
+
+),
+
+fingerprints as (
+
+    {{ all_run_fingerprints() }}
+
+),
+
+-- a run whose latest data-quality verdict is `quarantined` (docs/raw-data.md "Run status")
 status_overrides as (
 
     select
-        cast(null as varchar) as run_id,
-        cast(null as varchar) as status,
-        cast(null as varchar) as status_reason
-    where false
+        run_id,
+        'quarantined' as status,
+        coalesce(quality_reason, 'quarantined at the ' || quality_stage || ' stage') as status_reason
+    from quality
+    where is_quarantined
 
 ),
 
@@ -121,6 +150,12 @@ joined as (
             when slices.n_slices_complete > 0 then 'complete'
         end as status,
         status_overrides.status_reason,
+        quality.quality_status,
+        quality.quality_stage,
+        quality.quality_recorded_at,
+        quality.validated_at,
+        quality.data_docs_url,
+        fingerprints.run_source_files,
         event_totals.first_event_at as started_at,
         case
             when slices.n_slices_running = 0 then slices.last_slice_event_at
@@ -149,6 +184,8 @@ joined as (
     full outer join on_disk on event_totals.run_id = on_disk.run_id
     left join slices on coalesce(event_totals.run_id, on_disk.run_id) = slices.run_id
     left join status_overrides on coalesce(event_totals.run_id, on_disk.run_id) = status_overrides.run_id
+    left join quality on coalesce(event_totals.run_id, on_disk.run_id) = quality.run_id
+    left join fingerprints on coalesce(event_totals.run_id, on_disk.run_id) = fingerprints.run_id
 
 ),
 
@@ -178,7 +215,13 @@ final as (
         cast(requests_sent as bigint) as requests_sent,
         cast(prompt_tokens as bigint) as prompt_tokens,
         cast(completion_tokens as bigint) as completion_tokens,
-        cast(cost_usd as double) as cost_usd
+        cast(cost_usd as double) as cost_usd,
+        cast(quality_status as varchar) as quality_status,
+        cast(quality_stage as varchar) as quality_stage,
+        cast(quality_recorded_at as timestamptz) as quality_recorded_at,
+        cast(validated_at as timestamptz) as validated_at,
+        cast(data_docs_url as varchar) as data_docs_url,
+        cast(run_source_files as bigint) as run_source_files
     from joined
 
 )

@@ -1,7 +1,8 @@
 {#-
     VSM 2013 dimension scores pivoted to one row per questionnaire pass. Incremental by run:
     only the runs whose scores changed upstream (run_source_files) or whose normalisation is
-    not the current var are re-pivoted and replaced (delete+insert on run_id).
+    not the current var are re-pivoted and replaced (delete+insert on run_id); a run that left
+    upstream (quarantined) is deleted by the post-hook.
 -#}
 {{
     config(
@@ -9,11 +10,11 @@
         incremental_strategy='delete+insert',
         unique_key='run_id',
         on_schema_change='append_new_columns',
+        post_hook="{{ delete_runs_missing_upstream(stored_run_fingerprints(ref('int_vsm_dimension_scores_computed'))) }}",
     )
 }}
 {%- set runs = runs_to_process(
-        "select run_id, max(run_source_files) as run_source_files from "
-            ~ ref('int_vsm_dimension_scores_computed') ~ " group by run_id",
+        stored_run_fingerprints(ref('int_vsm_dimension_scores_computed')),
         ["normalisation = '" ~ var('vsm_normalisation') ~ "'"],
     ) -%}
 

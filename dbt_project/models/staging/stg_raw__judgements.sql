@@ -1,19 +1,23 @@
 {#-
-    Judge stances, renamed and cast only. When the data dir has no judgement files (no
-    wvs_polarity run yet), read_parquet on the source's glob would fail, so the model reads an
-    empty relation typed from its own contract instead (checked at run time with glob()).
+    Judge stances, renamed and cast only; an incremental table that reads each raw file once
+    (macros/raw_parquet.sql). A data dir without judgement files (no wvs_polarity run yet)
+    gives an empty table, typed from the source's declared columns.
 -#}
-{%- set judgements = source('raw', 'judgements') -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rows_of_vanished_raw_files('judgements') }}",
+    )
+}}
+{%- set files = raw_files_to_load('judgements') -%}
 
 with
 
 source as (
 
-    {% if raw_parquet_exists('judgements') -%}
-    select * from {{ judgements }}
-    {%- else -%}
-    {{ empty_relation_from_contract() }}
-    {%- endif %}
+    {{ read_raw_parquet('raw', 'judgements', 'judgements', files) }}
 
 ),
 
@@ -44,7 +48,8 @@ renamed as (
         cast(judged_at as timestamptz) as judged_at,
 
         ---------- lineage
-        cast(source_file as varchar) as source_file
+        cast(source_file as varchar) as source_file,
+        {{ staging_loaded_at() }} as loaded_at
 
     from source
 

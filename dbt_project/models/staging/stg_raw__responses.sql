@@ -1,8 +1,25 @@
+{#-
+    Raw probe answers, renamed and cast only. An incremental table that reads each raw file
+    once: a build reads just the files that landed since the last one (macros/raw_parquet.sql),
+    so downstream models and tests read a DuckDB table instead of opening every Parquet file.
+    `loaded_at` marks the build that loaded a row (the staging tests check the runs of the
+    latest load, see dbt_project.yml).
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rows_of_vanished_raw_files('responses') }}",
+    )
+}}
+{%- set files = raw_files_to_load('responses') -%}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'responses') }}
+    {{ read_raw_parquet('raw', 'responses', 'responses', files) }}
 
 ),
 
@@ -55,7 +72,8 @@ renamed as (
         cast(requested_at as timestamptz) as requested_at,
 
         ---------- lineage
-        cast(source_file as varchar) as source_file
+        cast(source_file as varchar) as source_file,
+        {{ staging_loaded_at() }} as loaded_at
 
     from source
 

@@ -1,30 +1,24 @@
 {#-
-    `instrument` and `cost_usd` were added to RUN_EVENT_SCHEMA later: union_by_name reads old
-    and new files together (old rows get NULL), and the empty typed row below supplies both
-    columns when no file has them yet (a data dir written before they existed).
+    Probe-run lifecycle events, renamed and cast only; an incremental table that reads each raw
+    file once (macros/raw_parquet.sql). `instrument` and `cost_usd` were added to
+    RUN_EVENT_SCHEMA later: a batch of files written before them reads them as NULL (the typed
+    empty row of read_raw_parquet supplies every declared column).
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rows_of_vanished_raw_files('runs') }}",
+    )
+}}
+{%- set files = raw_files_to_load('runs') -%}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'run_events') }}
-
-),
-
-columns_added_later as (
-
-    select
-        cast(null as varchar) as instrument,
-        cast(null as double) as cost_usd
-    where false
-
-),
-
-source_with_added_columns as (
-
-    select * from source
-    union all by name
-    select * from columns_added_later
+    {{ read_raw_parquet('raw', 'run_events', 'runs', files) }}
 
 ),
 
@@ -57,9 +51,10 @@ renamed as (
         cast(recorded_at as timestamptz) as recorded_at,
 
         ---------- lineage
-        cast(source_file as varchar) as source_file
+        cast(source_file as varchar) as source_file,
+        {{ staging_loaded_at() }} as loaded_at
 
-    from source_with_added_columns
+    from source
 
 )
 
