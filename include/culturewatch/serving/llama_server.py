@@ -34,7 +34,8 @@ def model_server_python() -> Path:
 
 @dataclass
 class LocalModelServer:
-    """llama-cpp-python's server for one GGUF file on 127.0.0.1; a context manager."""
+    """llama-cpp-python's server for one GGUF file on 127.0.0.1; a context manager. `lora_path`
+    applies a GGUF LoRA adapter (llama.cpp's `--lora_path`) on top of the model."""
 
     name: str
     model_path: Path
@@ -43,6 +44,7 @@ class LocalModelServer:
     n_threads: int = 2
     n_ctx: int = 2048
     startup_timeout_s: float = 180.0
+    lora_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -68,6 +70,7 @@ class LocalModelServer:
             str(self.n_threads),
             "--n_ctx",
             str(self.n_ctx),
+            *(["--lora_path", str(self.lora_path)] if self.lora_path is not None else []),
         ]
 
     def healthy(self) -> bool:

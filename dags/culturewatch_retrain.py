@@ -1,0 +1,100 @@
+"""Retrain a model with CultureSPA (Xu et al. 2025) and register the LoRA adapter in MLflow.
+
+Manual trigger with params. `start` opens the retraining (its directory under
+`$CULTUREWATCH_DATA_DIR/retrain/` and its MLflow run with the params); `generate` writes
+self-instruct questions per topic (bad replies filtered, counts logged); `select` asks them
+culture-unaware and culture-aware and keeps the CRQPC pairs as the culture-joint SFT set (an MLflow
+dataset input); `train` fits LoRA with peft (loss per step; a diverging loss fails the run and
+registers nothing) and converts the adapter to GGUF; `register` logs it as a model and registers a
+version with alias `candidate`. `evaluate` serves base and candidate, probes both like any model
+version and builds the marts; `promote` reads `marts.cultural_alignment_score` for the two runs and
+moves `champion` only if the mean CAS improves and no country drops more than the threshold.
+
+Params: `config` — the retraining YAML (default: the embedded default, config/retrain.yaml);
+`evaluate` — also evaluate and decide promotion (default true).
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Param, dag, task
+from pendulum import datetime
+
+from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    default_args={"owner": "culturewatch", "retries": 2},
+    params={
+        "config": Param(str(DEFAULT_RETRAIN_CONFIG), type="string", description="retraining YAML"),
+        "evaluate": Param(True, type="boolean", description="probe the candidate and decide promotion"),
+    },
+    tags=["culturewatch", "retrain", "culturespa"],
+    doc_md=__doc__,
+)
+def culturewatch_retrain():
+    @task
+    def start(params: dict | None = None) -> str:
+        from culturewatch.culturespa.pipeline import start
+        from culturewatch.settings import data_paths
+
+        return start(params["config"], data_paths())
+
+    @task
+    def generate(retrain_id: str) -> str:
+        from culturewatch.culturespa.pipeline import generate
+        from culturewatch.settings import data_paths
+
+        print(generate(data_paths(), retrain_id))
+        return retrain_id
+
+    @task
+    def select(retrain_id: str) -> str:
+        from culturewatch.culturespa.pipeline import select
+        from culturewatch.settings import data_paths
+
+        print(select(data_paths(), retrain_id))
+        return retrain_id
+
+    @task(retries=0)
+    def train(retrain_id: str) -> str:
+        from culturewatch.culturespa.pipeline import train
+        from culturewatch.settings import data_paths
+
+        print(train(data_paths(), retrain_id))
+        return retrain_id
+
+    @task
+    def register(retrain_id: str) -> dict:
+        from culturewatch.culturespa.pipeline import register
+        from culturewatch.settings import data_paths
+
+        return {"retrain_id": retrain_id, **register(data_paths(), retrain_id)}
+
+    @task.short_circuit
+    def evaluation_wanted(params: dict | None = None) -> bool:
+        return bool(params["evaluate"])
+
+    @task
+    def evaluate(registered: dict) -> str:
+        from culturewatch.culturespa.pipeline import evaluate
+        from culturewatch.settings import data_paths
+
+        print(evaluate(data_paths(), registered["retrain_id"]))
+        return registered["retrain_id"]
+
+    @task
+    def promote(retrain_id: str) -> dict:
+        from culturewatch.culturespa.pipeline import promote
+        from culturewatch.settings import data_paths
+
+        return promote(data_paths(), retrain_id)
+
+    registered = register(train(select(generate(start()))))
+    evaluation_wanted() >> (evaluated := evaluate(registered))
+    promote(evaluated)
+
+
+culturewatch_retrain()
