@@ -4,6 +4,12 @@ Scheduled on the raw-responses Asset that the probe DAG emits. Astronomer Cosmos
 the dbt project as a task group, so every seed, model and test is its own task in the UI;
 the marts land in `$CULTUREWATCH_DATA_DIR/warehouse.duckdb`, schema `marts`. The last task
 logs the per-country deviation-ratio table of each run.
+
+Data quality: `validate_marts` runs the marts checkpoints (expectations/) on the marts rows of
+every run whose raw answers passed and whose marts were not validated yet, records `validated` or
+`quarantined` in raw/run_status (its log has the Data Docs link), and when it quarantines a run it
+rebuilds the marts so the run drops out before the marts asset (and the alerts reading it) fires.
+`marts_quality_gate` fails for a quarantined run and notifies ops.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from cosmos import DbtTaskGroup
 from pendulum import datetime
 
 from culturewatch.assets import MARTS, RAW_RESPONSES
+from culturewatch.quality.airflow_notifier import DataQualityFailedNotifier
 from culturewatch.transform.cosmos_setup import (
     execution_config,
     profile_config,
@@ -49,7 +56,22 @@ def culturewatch_transform():
         for run_id in run_ids(paths):
             print(deviation_ratio_table(paths, run_id))
 
-    dbt_build >> summarize()
+    @task
+    def validate_marts() -> list[dict]:
+        from culturewatch.quality.gates import gate_marts
+        from culturewatch.settings import data_paths
+
+        return gate_marts(data_paths())
+
+    @task(retries=0, on_failure_callback=DataQualityFailedNotifier())
+    def marts_quality_gate(verdicts: list[dict]) -> None:
+        from culturewatch.quality.gates import raise_if_quarantined
+
+        raise_if_quarantined(verdicts)
+
+    verdicts = validate_marts()
+    dbt_build >> verdicts >> summarize()
+    marts_quality_gate(verdicts)
 
 
 culturewatch_transform()

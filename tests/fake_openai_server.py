@@ -28,6 +28,10 @@ class FakeOpenAIServer:
         self.requests: list[dict] = []
         self.fail_after: int | None = None
         self.by_model: dict[str, Scripted] = {}
+        # what GET /v1/models lists (discovery tests change it); `models_reply` replaces the whole
+        # reply body when set (malformed replies)
+        self.models: list[dict] = [{"id": "fake-model", "object": "model"}]
+        self.models_reply: bytes | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,7 +39,13 @@ class FakeOpenAIServer:
                 pass
 
             def do_GET(self) -> None:
-                self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+                if server.models_reply is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(server.models_reply)))
+                    self.end_headers()
+                    self.wfile.write(server.models_reply)
+                    return
+                self._send(200, {"object": "list", "data": server.models})
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -16,6 +16,8 @@ from culturewatch.settings import DATA_DIR_ENV, PROJECT_ROOT, DataPaths
 
 PROBE_DAG = "culturewatch_probe"
 TRANSFORM_DAG = "culturewatch_transform"
+WATCH_DAG = "culturewatch_watch"
+ALERTS_DAG = "culturewatch_alerts"
 
 
 def airflow_env(paths: DataPaths) -> dict[str, str]:
@@ -43,7 +45,7 @@ def _airflow(paths: DataPaths, args: list[str], while_running: Callable[[], None
     """Run an airflow CLI command, its output to a log file; `while_running` is polled meanwhile."""
     executable = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
     paths.logs.mkdir(parents=True, exist_ok=True)
-    log_file = paths.logs / f"airflow-{'-'.join(args[:3])}.log"
+    log_file = paths.logs / f"airflow-{'-'.join(arg.replace('/', '_') for arg in args[:3])}.log"
     with log_file.open("w") as handle:
         process = subprocess.Popen(
             [executable, *args], env=airflow_env(paths), stdout=handle, stderr=subprocess.STDOUT
@@ -65,6 +67,19 @@ def init_airflow(paths: DataPaths) -> None:
     """Create or migrate the SQLite metadata database (idempotent)."""
     (paths.root / "airflow").mkdir(parents=True, exist_ok=True)
     _airflow(paths, ["db", "migrate"])
+
+
+def ensure_pools(paths: DataPaths, config_path: Path | None = None) -> dict[str, dict[str, object]]:
+    """Create or resize the probe pools of the fleet config (one per endpoint); idempotent."""
+    from culturewatch.scheduling import load_fleet, pools_document
+
+    pools = pools_document(load_fleet(config_path))
+    if pools:
+        document = paths.root / "airflow" / "culturewatch-pools.json"
+        document.parent.mkdir(parents=True, exist_ok=True)
+        document.write_text(json.dumps(pools, indent=2))
+        _airflow(paths, ["pools", "import", str(document)])
+    return pools
 
 
 def run_dag_test(

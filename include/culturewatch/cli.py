@@ -1,4 +1,5 @@
-"""The `culturewatch` command line: probe, build, demo, serve-model, summary, report, fetch-model."""
+"""The `culturewatch` command line: probe, build, demo, serve-model, summary, report, fetch-model,
+retrain."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def _probe(args: argparse.Namespace) -> None:
     from culturewatch.probing.runner import pending_cells, run_probe
 
     paths = data_paths(args.data_dir)
-    specs = plan_probe(args.config or bundled_config("embedded"))
+    specs = plan_probe(args.config or bundled_config("embedded"), model=args.model, version=args.version)
     for spec in specs:
         todo, _ = pending_cells(spec, paths)
         with tqdm(total=len(todo), desc=spec.label, unit="prompt") as bar:
@@ -102,6 +103,34 @@ def _instruments(args: argparse.Namespace) -> None:
         raise CulturewatchError(f"{failures} prompt(s) are not in their language")
 
 
+def _validate(args: argparse.Namespace) -> None:
+    from culturewatch.quality import gates
+    from culturewatch.quality.notify import message
+
+    paths = data_paths(args.data_dir)
+    if args.release:
+        verdict = gates.release(paths, args.run_id, args.reason or "")
+        print(f"run {args.run_id}: released by hand ({verdict['reason']})")
+        return
+    plan = None
+    if args.config:
+        from culturewatch.probing.orchestrate import plan_probe
+        from culturewatch.quality.plan import RunPlan
+
+        plans = [
+            found for found in RunPlan.from_specs(plan_probe(args.config)) if found.run_id == args.run_id
+        ]
+        if not plans:
+            raise CulturewatchError(f"{args.config} does not plan run {args.run_id!r}")
+        plan = plans[0]
+    [verdict] = gates.revalidate(paths, args.run_id, plan)
+    print(f"run {args.run_id}: {verdict['status']} ({verdict['reason']})")
+    print(f"Data Docs: {verdict['data_docs_url']}")
+    if verdict["status"] == "quarantined":
+        print(message([verdict]))
+        raise CulturewatchError(f"run {args.run_id} stays quarantined")
+
+
 def _fetch_model(args: argparse.Namespace) -> None:
     from culturewatch.serving.model_files import assemble
 
@@ -138,6 +167,23 @@ def _serve_model(args: argparse.Namespace) -> None:
         server.stop()
 
 
+def _retrain(args: argparse.Namespace) -> None:
+    from culturewatch.culturespa import pipeline
+    from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG
+
+    paths = data_paths(args.data_dir)
+    state = pipeline.run_all(
+        args.config or DEFAULT_RETRAIN_CONFIG, paths, evaluate_candidate=not args.no_evaluate
+    )
+    training, registered = state.get("training", {}), state.get("registered", {})
+    print(f"retraining {state['retrain_id']}: {paths.root / 'retrain' / state['retrain_id']}")
+    print(f"training: {training}")
+    print(f"registered: {registered.get('name')} v{registered.get('version')} (alias candidate)")
+    if "evaluation" in state:
+        print(f"evaluation: {state['evaluation']}")
+        print(f"promotion: {state.get('promotion')}")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="culturewatch", description=__doc__)
     root.add_argument("--data-dir", help="default: $CULTUREWATCH_DATA_DIR or ./data")
@@ -146,6 +192,8 @@ def parser() -> argparse.ArgumentParser:
 
     probe = commands.add_parser("probe", help="ask the configured grid; resumes what is missing")
     probe.add_argument("--config", help="run configuration YAML (default: the embedded default)")
+    probe.add_argument("--model", help="probe only this configured model")
+    probe.add_argument("--version", help="as this version identity (with --model; default: resolve it now)")
     probe.set_defaults(handler=_probe)
 
     build = commands.add_parser("build", help="dbt build of all marts over the raw data")
@@ -190,9 +238,36 @@ def parser() -> argparse.ArgumentParser:
     instruments.add_argument("--skip-language-id", action="store_true")
     instruments.set_defaults(handler=_instruments)
 
+    validate = commands.add_parser(
+        "validate",
+        help="re-run a run's data-quality checkpoints (raw, and marts when built); a quarantined run "
+        "that passes is released",
+    )
+    validate.add_argument("--run-id", required=True)
+    validate.add_argument(
+        "--config",
+        help="the run configuration it was probed with (default: the plan recorded by the probe DAG)",
+    )
+    validate.add_argument("--release", action="store_true", help="release the run by hand, without checks")
+    validate.add_argument("--reason", help="why it is released by hand (required with --release)")
+    validate.set_defaults(handler=_validate)
+
     fetch = commands.add_parser("fetch-model", help="assemble and verify a bundled GGUF model")
     fetch.add_argument("model", nargs="?", default="qwen2.5-coder-1.5b-instruct")
     fetch.set_defaults(handler=_fetch_model)
+
+    retrain = commands.add_parser(
+        "retrain", help="CultureSPA retraining: generate, select, LoRA-train, register, evaluate, promote"
+    )
+    retrain.add_argument("--config", help="retraining YAML (default: config/retrain.yaml)")
+    retrain.add_argument(
+        "--no-evaluate", action="store_true", help="stop after registration (no probe, marts or promotion)"
+    )
+    retrain.set_defaults(handler=_retrain)
+
+    from culturewatch.ops_cli import add_ops_commands
+
+    add_ops_commands(commands)
     return root
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, airflow_env, init_airflow
+from culturewatch.airflow_runs import (
+    ALERTS_DAG,
+    PROBE_DAG,
+    TRANSFORM_DAG,
+    WATCH_DAG,
+    airflow_env,
+    init_airflow,
+)
 from culturewatch.settings import PROJECT_ROOT, data_paths
 
 
@@ -32,7 +39,7 @@ def test_no_import_errors(dagbag) -> None:
 
 
 def test_expected_dags(dagbag) -> None:
-    assert {PROBE_DAG, TRANSFORM_DAG} <= set(dagbag.dag_ids)
+    assert {PROBE_DAG, TRANSFORM_DAG, WATCH_DAG, ALERTS_DAG} <= set(dagbag.dag_ids)
 
 
 def test_required_arguments(dagbag) -> None:
@@ -50,6 +57,39 @@ def test_probe_maps_over_specs_and_emits_the_raw_asset(dagbag) -> None:
     assert ask.is_mapped
     outlets = [asset.name for asset in dag.get_task("publish").outlets]
     assert outlets == ["culturewatch_raw_responses"]
+
+
+def test_probe_lanes_put_self_hosted_endpoints_on_the_gpu_queue_in_their_own_pool(dagbag) -> None:
+    """The fleet config (the embedded one here) gives the local server its lane: queue `gpu`,
+    one pool per endpoint; the plain `ask` lane takes endpoints the fleet config does not list."""
+    dag = dagbag.get_dag(PROBE_DAG)
+    lane = dag.get_task("ask_culturewatch_127_0_0_1_8091")
+    assert lane.is_mapped
+    assert (lane.queue, lane.pool, lane.pool_slots) == ("gpu", "culturewatch_127_0_0_1_8091", 1)
+    assert dag.get_task("ask").pool == "default_pool"
+    assert set(dag.params.keys()) >= {"config", "model", "version"}
+
+
+def test_watch_maps_one_deferrable_trigger_per_new_version(dagbag) -> None:
+    dag = dagbag.get_dag(WATCH_DAG)
+    trigger = dag.get_task("probe_version")
+    assert trigger.is_mapped
+    assert trigger.partial_kwargs["trigger_dag_id"] == PROBE_DAG
+    assert trigger.partial_kwargs["deferrable"] is True
+    assert dag.max_active_runs == 1 and type(dag.timetable).__name__ == "CronTriggerTimetable"  # @hourly
+
+
+def test_alerts_are_scheduled_on_the_marts_asset_and_mapped_per_alert(dagbag) -> None:
+    from airflow.sdk import AssetAll
+
+    from culturewatch.assets import MARTS
+
+    dag = dagbag.get_dag(ALERTS_DAG)
+    condition = dag.timetable.asset_condition
+    assets = condition.objects if isinstance(condition, AssetAll) else [condition]
+    assert [asset.name for asset in assets] == [MARTS.name]
+    assert dag.get_task("send").is_mapped
+    assert dag.max_active_runs == 1
 
 
 def test_transform_is_scheduled_on_the_raw_asset_and_renders_dbt_tasks(dagbag) -> None:

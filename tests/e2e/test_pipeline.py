@@ -63,6 +63,12 @@ def test_dags_end_to_end_on_the_real_model(paths, model_server: LocalModelServer
         assert missing == {(d, "no_ground_truth") for d in ("pdi", "idv", "mas", "uai")}
     overall = {(c, s): v for c, s, d, v, _ in ratios if d == "overall"}
     assert ("US", "aligned") in overall and ("US", "english") in overall
+    # the data-quality gates of both DAGs passed the run: raw after the probe, marts after dbt
+    from culturewatch.quality.verdicts import run_verdicts
+
+    [run_dir] = paths.raw_responses.glob("run_id=*")
+    verdicts = run_verdicts(paths, run_dir.name.removeprefix("run_id="))
+    assert [(v["stage"], v["status"]) for v in verdicts] == [("raw", "validated"), ("marts", "validated")]
 
 
 def test_killed_server_resumes_with_only_missing_prompts(

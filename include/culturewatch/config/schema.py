@@ -8,6 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from culturewatch.alerts.config import AlertsConfig
+from culturewatch.discovery.config import DiscoveryConfig
+from culturewatch.quality.config import QualityThresholds
+
 Setting = Literal["aligned", "english", "chinese", "full_grid"]
 Style = Literal["classification", "cot", "scenario"]
 # `aware`: persona prompt (VSM's role prompt, CultureSPA's P1); `unaware`: no persona;
@@ -39,6 +43,63 @@ class ModelEndpoint(BaseModel):
         default=None, ge=0, description="price, for the runs mart's cost; unset = cost unknown (null)"
     )
     usd_per_million_completion_tokens: float | None = Field(default=None, ge=0)
+    # Scheduling (Airflow): self-hosted servers run their probe tasks on the `gpu` queue, hosted
+    # APIs on the default queue; every endpoint gets its own pool (see airflow_pool()).
+    hosted: bool = Field(
+        default=False, description="a hosted API (default queue) rather than a self-hosted server (gpu queue)"
+    )
+    queue: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Airflow queue of its probe tasks (default: `gpu` when self-hosted, the default queue "
+        "when hosted)",
+    )
+    pool: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Airflow pool of its probe tasks (default: one per endpoint, culturewatch_<host>_<port>)",
+    )
+    pool_size: int = Field(
+        default=1, ge=1, le=1024, description="slots of the pool: probe tasks that may run against it at once"
+    )
+    pool_slots: int = Field(default=1, ge=1, le=1024, description="pool slots one probe task takes")
+    # Budget caps, at the prices above: a probe stops cleanly (resumable) before exceeding them.
+    max_usd_per_run: float | None = Field(default=None, gt=0, description="cap on one run's spend")
+    max_usd_per_day: float | None = Field(
+        default=None, gt=0, description="cap on this model's spend per UTC day, over all its runs"
+    )
+    quality: QualityThresholds = Field(
+        default_factory=QualityThresholds,
+        description="data-quality thresholds of this model's runs (parse rate per language; see "
+        "expectations/README.md)",
+    )
+
+    @model_validator(mode="after")
+    def _budget_needs_prices(self) -> ModelEndpoint:
+        priced = (self.usd_per_million_prompt_tokens, self.usd_per_million_completion_tokens) != (None, None)
+        if (self.max_usd_per_run or self.max_usd_per_day) and not priced:
+            raise ValueError(
+                f"model {self.name!r}: max_usd_per_run/max_usd_per_day need usd_per_million_*_tokens prices"
+            )
+        if self.pool_slots > self.pool_size:
+            raise ValueError(
+                f"model {self.name!r}: pool_slots ({self.pool_slots}) > pool_size ({self.pool_size})"
+            )
+        return self
+
+    def airflow_queue(self) -> str | None:
+        """The queue of this model's probe tasks; None = the executor's default queue."""
+        if self.queue is not None:
+            return self.queue
+        return None if self.hosted else "gpu"
+
+    def airflow_pool(self) -> str:
+        """The pool of this model's probe tasks: configured, or one per endpoint (host and port)."""
+        if self.pool is not None:
+            return self.pool
+        host = self.base_url.host or "endpoint"
+        port = self.base_url.port or (443 if self.base_url.scheme == "https" else 80)
+        return "culturewatch_" + re.sub(r"[^a-z0-9]+", "_", f"{host}_{port}".lower()).strip("_")
 
     def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float | None:
         """What these tokens cost at the configured prices; None when no price is configured."""
@@ -124,6 +185,13 @@ class ProbeConfig(BaseModel):
         description="LLM-as-judge that classifies free-text answers (scenario style, and chain-of-"
         "thought replies without a final answer line); any OpenAI-compatible model",
     )
+    discovery: DiscoveryConfig = Field(
+        default_factory=DiscoveryConfig,
+        description="what the watch DAG polls besides the endpoints: the MLflow model registry",
+    )
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig, description="regression alerts: channels, routing per model"
+    )
 
     @model_validator(mode="after")
     def _scenario_needs_a_judge(self) -> ProbeConfig:
@@ -138,3 +206,27 @@ class ProbeConfig(BaseModel):
         if len(set(keys)) != len(keys):
             raise ValueError("the same model is listed twice on one endpoint")
         return models
+
+    @field_validator("models")
+    @classmethod
+    def _one_lane_per_pool(cls, models: list[ModelEndpoint]) -> list[ModelEndpoint]:
+        lanes: dict[str, tuple[int, int, str | None]] = {}
+        for model in models:
+            pool, lane = model.airflow_pool(), (model.pool_size, model.pool_slots, model.airflow_queue())
+            if lanes.setdefault(pool, lane) != lane:
+                raise ValueError(
+                    f"pool {pool!r}: models sharing it must agree on pool_size, pool_slots and queue; "
+                    f"got {lanes[pool]} and {lane}"
+                )
+        return models
+
+    @model_validator(mode="after")
+    def _registry_models_are_configured(self) -> ProbeConfig:
+        names = {model.name for model in self.models}
+        for watched in self.discovery.mlflow.models if self.discovery.mlflow else []:
+            if watched.probe_as not in names:
+                raise ValueError(
+                    f"discovery.mlflow.models: {watched.name!r} is probed as {watched.probe_as!r}, which is "
+                    f"not one of the configured models {sorted(names)}"
+                )
+        return self

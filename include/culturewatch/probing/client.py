@@ -9,17 +9,15 @@ and "this request is bad" (a 4xx other than 429: recorded as an error row, never
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
 import openai
 
 from culturewatch.config.schema import ClientLimits, ModelEndpoint
 from culturewatch.errors import EndpointError
+from culturewatch.probing.budget import Budget
 from culturewatch.probing.cache import ResponseCache, request_key
 
 
@@ -53,8 +51,10 @@ class ChatClient:
         limits: ClientLimits,
         cache: ResponseCache,
         model_version: str,
+        budget: Budget | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self._budget = budget
         self.model_version = model_version
         self._cache = cache
         self._semaphore = asyncio.Semaphore(limits.concurrency)
@@ -107,6 +107,9 @@ class ChatClient:
             self.cache_hits += 1
             return ChatResult.from_cache(cached)
         async with self._semaphore:
+            # a request refused by the budget raises BudgetExhausted here, before it is sent
+            reservation = self._budget.reserve(request) if self._budget else 0.0
+            usage_seen: tuple[int | None, int | None] = (0, 0)  # an error costs nothing
             requested_at = datetime.now(UTC)
             started = time.perf_counter()
             try:
@@ -142,6 +145,15 @@ class ChatClient:
                 return ChatResult(
                     None, None, None, None, False, requested_at, f"HTTP {exc.status_code}: {exc.message}"
                 )
+            else:
+                usage_seen = (
+                    (response.usage.prompt_tokens, response.usage.completion_tokens)
+                    if response.usage
+                    else (None, None)
+                )
+            finally:
+                if self._budget:
+                    self._budget.settle(reservation, request, *usage_seen)
             latency_ms = (time.perf_counter() - started) * 1000
         usage = response.usage
         choice = response.choices[0] if response.choices else None
@@ -173,19 +185,16 @@ def _token_logprobs(choice: object) -> list | None:
 
 
 def resolve_version(endpoint: ModelEndpoint, timeout_s: float = 30.0) -> str:
-    """The configured version, or a digest of what the endpoint reports for this model."""
+    """The configured version, or a digest of what the endpoint reports for this model (the
+    stable fields of its /v1/models entry: see culturewatch.discovery.endpoints)."""
+    from culturewatch.discovery.endpoints import list_models, served_version
+
     if endpoint.version != "auto":
         return endpoint.version
-    url = str(endpoint.base_url).rstrip("/") + "/models"
-    try:
-        reply = httpx.get(url, timeout=timeout_s, headers={"Authorization": f"Bearer {endpoint.api_key()}"})
-        reply.raise_for_status()
-        served = reply.json().get("data", [])
-    except (httpx.HTTPError, ValueError) as exc:
-        raise EndpointError(f"cannot list models at {url}: {exc}") from exc
+    served = list_models(str(endpoint.base_url), endpoint.api_key(), timeout_s)
     for entry in served:
         if entry.get("id") == endpoint.name:
-            digest = hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()[:12]
-            return f"digest-{digest}"
+            return served_version(entry)
+    url = str(endpoint.base_url).rstrip("/") + "/models"
     names = [entry.get("id") for entry in served]
     raise EndpointError(f"model {endpoint.name!r} is not served at {url}; it serves {names}")

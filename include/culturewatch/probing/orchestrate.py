@@ -5,16 +5,54 @@ from __future__ import annotations
 from pathlib import Path
 
 from culturewatch.config.loader import load_config
+from culturewatch.config.schema import ProbeConfig
+from culturewatch.errors import CulturewatchError, InputFileError
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.client import resolve_version
 from culturewatch.probing.plan import JUDGE_KEY, ProbeSpec, build_specs
 
 
-def plan_probe(config_path: Path | str) -> list[ProbeSpec]:
-    """Validate the config and instrument, resolve each model's version, one spec per task."""
+def _one_model(config: ProbeConfig, config_path: Path | str, model: str) -> ProbeConfig:
+    chosen = [endpoint for endpoint in config.models if endpoint.name == model]
+    if not chosen:
+        raise InputFileError(
+            config_path, "models", f"no model named {model!r}; it has {[e.name for e in config.models]}"
+        )
+    return config.model_copy(update={"models": chosen})
+
+
+def _check_served(config: ProbeConfig, version: str) -> None:
+    """A digest version (from discovery) must still be what the endpoint serves: probing another
+    version under its name would mislabel every answer."""
+    [endpoint] = config.models
+    if endpoint.version != "auto" or not version.startswith("digest-"):
+        return
+    now = resolve_version(endpoint)
+    if now != version:
+        raise CulturewatchError(
+            f"model {endpoint.name!r} at {endpoint.base_url} now serves version {now}, not {version}: "
+            f"not probing (the watch will see {now} as a new version)"
+        )
+
+
+def plan_probe(
+    config_path: Path | str, model: str | None = None, version: str | None = None
+) -> list[ProbeSpec]:
+    """Validate the config and instrument, resolve each model's version, one spec per task.
+
+    `model` restricts the probe to one configured model; `version` (with `model`) probes it as
+    that version identity instead of resolving it (the watch DAG passes what it discovered)."""
     config = load_config(config_path)
+    if version is not None and model is None:
+        raise CulturewatchError("a version needs a model: name the model to probe as that version")
+    if model is not None:
+        config = _one_model(config, config_path, model)
     instrument = load_instrument(config.grid.instrument)
-    versions = {endpoint.name: resolve_version(endpoint) for endpoint in config.models}
+    if version is not None:
+        _check_served(config, version)
+        versions = {config.models[0].name: version}
+    else:
+        versions = {endpoint.name: resolve_version(endpoint) for endpoint in config.models}
     if config.judge is not None:
         versions[JUDGE_KEY] = resolve_version(config.judge)
     return build_specs(config, instrument, versions)

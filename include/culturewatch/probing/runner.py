@@ -14,6 +14,7 @@ from culturewatch.errors import EndpointError
 from culturewatch.instruments.language_id import reply_language
 from culturewatch.instruments.loader import AnyInstrument, load_instrument
 from culturewatch.instruments.polarity import PolarityInstrument
+from culturewatch.probing.budget import Budget, BudgetExceeded, BudgetExhausted
 from culturewatch.probing.cache import ResponseCache
 from culturewatch.probing.client import ChatClient, ChatResult
 from culturewatch.probing.interpret import Reading, needs_judge, read_reply, read_verdict
@@ -168,8 +169,12 @@ Answered = tuple[dict[str, object], list[dict[str, object]]]
 
 async def _ask_all(
     spec: ProbeSpec, paths: DataPaths, cells: list[ProbeCell], progress: Progress | None
-) -> tuple[int, int, int, int, int]:
+) -> tuple[int, int, int, int, int, str | None]:
+    """Ask `cells`; returns (written, sent, cache hits, prompt tokens, completion tokens, and why
+    the budget stopped the attempt, or None)."""
     endpoint, grid, limits = spec.parsed()
+    budget = Budget.for_run(endpoint, paths, spec.run_id)
+    stopped: list[str] = []
     instrument = load_instrument(grid.instrument)
     use_logprobs = grid.answer_distribution == "logprobs"
     cache = ResponseCache(paths.cache_db)
@@ -190,7 +195,7 @@ async def _ask_all(
             written += len(buffer)
             buffer.clear()
 
-    async def ask(client: ChatClient, judge: ChatClient | None, cell: ProbeCell) -> Answered:
+    async def ask(client: ChatClient, judge: ChatClient | None, cell: ProbeCell) -> Answered | None:
         messages = render_messages(instrument, cell)
         seed = grid.seed + cell.trial
         max_tokens = grid.max_tokens_for(cell.style)
@@ -203,7 +208,11 @@ async def _ask_all(
             trial=cell.trial,
             top_logprobs=grid.top_logprobs if with_logprobs else None,
         )
-        result = await client.complete(request)
+        try:
+            result = await client.complete(request)
+        except BudgetExhausted as exc:  # not sent: the cell stays missing for a resume
+            stopped.append(str(exc))
+            return None
         verdict = None
         judgements: list[dict[str, object]] = []
         if isinstance(instrument, PolarityInstrument):
@@ -244,13 +253,15 @@ async def _ask_all(
 
     try:
         async with (
-            ChatClient(endpoint, limits, cache, spec.model_version) as client,
+            ChatClient(endpoint, limits, cache, spec.model_version, budget) as client,
             _judge_client(spec, limits, cache) as judge,
         ):
             tasks = [asyncio.ensure_future(ask(client, judge, cell)) for cell in cells]
             try:
                 for finished in asyncio.as_completed(tasks):
                     answered = await finished
+                    if answered is None:
+                        continue
                     row = answered[0]
                     consumed.add(id(row))
                     buffer.append(answered)
@@ -273,7 +284,8 @@ async def _ask_all(
                 raise
             finally:
                 flush()
-            return written, client.requests_sent, client.cache_hits, tokens[0], tokens[1]
+            stop = f"{stopped[0]}; {len(stopped)} cell(s) not asked" if stopped else None
+            return written, client.requests_sent, client.cache_hits, tokens[0], tokens[1], stop
     finally:
         cache.close()
 
@@ -329,7 +341,7 @@ def run_probe(spec: ProbeSpec, paths: DataPaths, progress: Progress | None = Non
     )
     _record_event(spec, paths, "started", planned, already, 0, 0, 0)
     try:
-        answered, sent, hits, prompt_tokens, completion_tokens = asyncio.run(
+        answered, sent, hits, prompt_tokens, completion_tokens, stop = asyncio.run(
             _ask_all(spec, paths, todo, progress)
         )
     except EndpointError as exc:
@@ -339,6 +351,14 @@ def run_probe(spec: ProbeSpec, paths: DataPaths, progress: Progress | None = Non
             f"probe {spec.label} failed with {done_now}/{planned} cells on disk (kept; a retry asks "
             f"only the rest): {exc}"
         ) from exc
+    if stop is not None:
+        done_now = already + answered
+        message = f"budget: {stop}"
+        _record_event(spec, paths, "failed", planned, done_now, sent, 0, 0, message)
+        raise BudgetExceeded(
+            f"probe {spec.label} stopped with {done_now}/{planned} cells on disk (kept; a resume asks "
+            f"only the rest once the cap allows): {message}"
+        )
     _record_event(
         spec,
         paths,
