@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from culturewatch.errors import CulturewatchError
-from culturewatch.quality.airflow_notifier import DataQualityFailedNotifier
 from culturewatch.quality.gates import DataQualityFailed, gate_raw, raise_if_quarantined, release, revalidate
 from culturewatch.quality.notify import WEBHOOK_ENV
 from culturewatch.quality.suites import exported_files
@@ -90,6 +89,10 @@ def test_the_notifier_sends_data_quality_failed_with_observed_values(paths, monk
     try:
         with pytest.raises(DataQualityFailed) as failed:
             raise_if_quarantined(verdicts)
+        # imported here, not at collection: importing Airflow configures it for the whole session
+        # before the DAG tests point it at their own home
+        from culturewatch.quality.airflow_notifier import DataQualityFailedNotifier
+
         DataQualityFailedNotifier()({"exception": failed.value, "ti": "raw_quality_gate"})
     finally:
         server.shutdown()
