@@ -27,7 +27,12 @@ from culturewatch.probing.prompts import prompt_text
 from culturewatch.probing.rendering import judge_question, render_messages
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_keys, write_batch
-from culturewatch.storage.schema import JUDGEMENT_SCHEMA, RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
+from culturewatch.storage.schema import (
+    JUDGEMENT_SCHEMA,
+    RAW_RESPONSE_KEY,
+    RAW_RESPONSE_SCHEMA,
+    RUN_EVENT_SCHEMA,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,18 +117,7 @@ def pending_cells(spec: ProbeSpec, paths: DataPaths) -> tuple[list[ProbeCell], i
     todo = [
         cell
         for cell in cells
-        if (
-            spec.run_id,
-            cell.instrument,
-            cell.item_id,
-            cell.country,
-            cell.prompt_language,
-            cell.style,
-            cell.strategy,
-            cell.variant,
-            cell.trial,
-        )
-        not in done
+        if (spec.run_id, *(getattr(cell, name) for name in RAW_RESPONSE_KEY[1:])) not in done
     ]
     return todo, len(cells) - len(todo)
 
