@@ -12,7 +12,7 @@ export CULTUREWATCH_MODELS_DIR ?= $(CURDIR)/models
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup stack-deps demo test test-fast lint bench docs-screenshot clean
 
 setup: $(VENV)/.installed $(MODEL_VENV)/.installed
 
@@ -27,14 +27,30 @@ $(MODEL_VENV)/.installed: requirements/model-server.lock
 	$(MODEL_VENV)/bin/pip install --quiet $(FIND_LINKS) -r requirements/model-server.lock
 	touch $@
 
+# Debian packages the stack tests need (tests/stack/): Postgres 15 and Redis for the native
+# production topology, Chromium for the dashboard's browser test. Installed only when missing;
+# the major versions match docker-compose.yaml's services where they exist (redis 7, postgres 15+).
+STACK_APT_PACKAGES := postgresql-15 redis-server chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+stack-deps:
+	@missing=""; \
+	for bin in /usr/lib/postgresql/15/bin/postgres /usr/bin/redis-server /usr/bin/chromium; do \
+	  [ -x $$bin ] || missing=yes; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(STACK_APT_PACKAGES); \
+	fi
+	@redis-server --version | grep -q "v=7\." || { echo "stack-deps: redis 7 expected"; exit 1; }
+
 demo: setup
 	$(VENV)/bin/culturewatch demo
 
-test: setup
+test: setup stack-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
-test-fast: setup
+test-fast: setup stack-deps
 	$(VENV)/bin/pytest -m "not slow"
 
 lint: setup
@@ -42,6 +58,10 @@ lint: setup
 
 bench: setup
 	$(VENV)/bin/python benchmarks/probe_throughput.py
+
+# The dashboard screenshot in docs/ (README "The Alignment dashboard"), from the browser test.
+docs-screenshot: setup stack-deps
+	CULTUREWATCH_SCREENSHOT_DIR=$(CURDIR)/docs $(VENV)/bin/pytest -q tests/stack/test_dashboard.py -k headline
 
 clean:
 	rm -rf $(VENV) $(MODEL_VENV)

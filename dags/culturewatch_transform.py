@@ -10,6 +10,8 @@ every run whose raw answers passed and whose marts were not validated yet, recor
 `quarantined` in raw/run_status (its log has the Data Docs link), and when it quarantines a run it
 rebuilds the marts so the run drops out before the marts asset (and the alerts reading it) fires.
 `marts_quality_gate` fails for a quarantined run and notifies ops.
+
+One task at a time (`max_active_tasks=1`): DuckDB has a single writer per database file.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from culturewatch.transform.cosmos_setup import (
     start_date=datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    # DuckDB allows one writer per file: Cosmos renders every dbt node as its own task, and a
+    # Celery worker would run independent nodes at once and fail on the warehouse's write lock.
+    max_active_tasks=1,
     default_args={"owner": "culturewatch", "retries": 2},
     tags=["culturewatch", "transform", "dbt"],
     doc_md=__doc__,

@@ -104,6 +104,8 @@ def test_transform_is_scheduled_on_the_raw_asset_and_renders_dbt_tasks(dagbag) -
     task_ids = set(dag.task_ids)
     assert any(task_id.startswith("dbt.vsm_country_scores") for task_id in task_ids), task_ids
     assert any(task_id.startswith("dbt.deviation_ratio") for task_id in task_ids), task_ids
+    # DuckDB has one writer per file: a Celery worker must never run two dbt nodes at once
+    assert dag.max_active_tasks == 1 and dag.max_active_runs == 1
 
 
 def test_dag_files_read_no_variables_or_connections_at_parse_time() -> None:

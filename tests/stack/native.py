@@ -1,0 +1,338 @@
+"""The production topology of docker-compose.yaml, brought up natively on 127.0.0.1 (no Docker).
+
+Postgres (Debian's postgresql-15) holds Airflow's metadata, Redis (Debian's redis-server) is the
+Celery broker, and Airflow runs as in the compose file: api-server, scheduler, dag-processor,
+triggerer, and two Celery workers, one on the `default` queue and one on the `gpu` queue. Every
+process is started in its own session (setsid) and stopped by process group: the Airflow CLI
+and Celery leave children behind on a plain TERM of the parent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from culturewatch.settings import DATA_DIR_ENV, PROJECT_ROOT
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+ADMIN_USER = "admin"
+QUEUES = ("default", "gpu")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float, interval_s: float = 1.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval_s)
+    raise TimeoutError(f"{what} not ready after {timeout_s:.0f} s")
+
+
+@dataclass
+class Process:
+    """One service process, the leader of its own process group."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self, lines: int = 40) -> str:
+        if not self.log.exists():
+            return ""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, grace_s: float = 20.0) -> None:
+        """TERM the whole group, KILL it after `grace_s` (also reaps orphans left by the leader)."""
+        group = self.popen.pid
+        try:
+            os.killpg(group, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            self.popen.poll()
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.3)
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait(timeout=10)
+
+
+@dataclass
+class NativeStack:
+    """Postgres + Redis + Airflow (CeleryExecutor) under one temp dir, every port on 127.0.0.1."""
+
+    root: Path
+    data_dir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: list[Process] = field(default_factory=list)
+    pg_port: int = field(default_factory=free_port)
+    redis_port: int = field(default_factory=free_port)
+    api_port: int = field(default_factory=free_port)
+    db_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    redis_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+
+    @classmethod
+    def in_temp_dir(cls) -> NativeStack:
+        root = Path(tempfile.mkdtemp(prefix="culturewatch-stack-"))
+        root.chmod(0o755)  # postgres runs as its own user when we are root
+        return cls(root=root, data_dir=root / "data")
+
+    # -- configuration -------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.root / "airflow"
+
+    def airflow_env(self) -> dict[str, str]:
+        """The compose file's Airflow settings, with 127.0.0.1 in place of the service names."""
+        home = self.airflow_home
+        metadata = f"postgresql+psycopg2://airflow:{self.db_password}@127.0.0.1:{self.pg_port}/airflow"
+        bin_dir = str(Path(sys.executable).parent)
+        return {
+            **os.environ,
+            DATA_DIR_ENV: str(self.data_dir),
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__FERNET_KEY": "",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
+            "AIRFLOW__CELERY__BROKER_URL": f"redis://:{self.redis_password}@127.0.0.1:{self.redis_port}/0",
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://airflow:{self.db_password}"
+            f"@127.0.0.1:{self.pg_port}/airflow",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": "default",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__BASE_URL": self.api_url,
+            "AIRFLOW__API__SECRET_KEY": "native-stack-test-secret",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "native-stack-test-jwt-secret-0123456789",
+            "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR": "True",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
+            "DO_NOT_TRACK": "1",
+            "SCARF_ANALYTICS": "false",
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            **self.extra_env,
+        }
+
+    # -- processes -----------------------------------------------------------------------------
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
+        log = self.root / "logs" / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as handle:
+            popen = subprocess.Popen(
+                argv,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                env=env or self.airflow_env(),
+                cwd=self.root,
+                start_new_session=True,
+            )
+        process = Process(name, popen, log)
+        self.processes.append(process)
+        return process
+
+    def _as_postgres_user(self, argv: list[str]) -> list[str]:
+        if os.geteuid() != 0:
+            return argv
+        return ["runuser", "-u", "postgres", "--", *argv]
+
+    def start_postgres(self) -> None:
+        pg_root = self.root / "postgres"
+        pg_root.mkdir()
+        password_file = pg_root / "password"
+        password_file.write_text(self.db_password + "\n")
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            for path in (pg_root, password_file):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        initdb = self._as_postgres_user(
+            [
+                str(POSTGRES_BIN / "initdb"),
+                "-D", str(pg_root / "data"),
+                "-U", "airflow",
+                "--auth=scram-sha-256",
+                f"--pwfile={password_file}",
+                "-E", "UTF8",
+                "--locale=C",
+            ]
+        )  # fmt: skip
+        subprocess.run(initdb, check=True, capture_output=True, cwd=pg_root)
+        self._spawn(
+            "postgres",
+            self._as_postgres_user(
+                [
+                    str(POSTGRES_BIN / "postgres"),
+                    "-D", str(pg_root / "data"),
+                    "-h", "127.0.0.1",
+                    "-p", str(self.pg_port),
+                    "-k", str(pg_root),
+                    "-c", "fsync=off",
+                    "-c", "max_connections=200",
+                ]
+            ),
+            env={**os.environ},
+        )  # fmt: skip
+        env = {**os.environ, "PGPASSWORD": self.db_password}
+        ready = ["pg_isready", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "airflow"]
+        wait_for("postgres", lambda: subprocess.run(ready, capture_output=True).returncode == 0, 60, 0.5)
+        psql = ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "airflow", "-d", "postgres"]
+        subprocess.run([*psql, "-c", "create database airflow"], check=True, env=env, capture_output=True)
+
+    def start_redis(self) -> None:
+        redis_dir = self.root / "redis"
+        redis_dir.mkdir()
+        self._spawn(
+            "redis",
+            [
+                "redis-server",
+                "--bind", "127.0.0.1",
+                "--port", str(self.redis_port),
+                "--requirepass", self.redis_password,
+                "--dir", str(redis_dir),
+                "--save", "",
+                "--appendonly", "no",
+            ],
+            env={**os.environ},
+        )  # fmt: skip
+        ping = ["redis-cli", "-h", "127.0.0.1", "-p", str(self.redis_port), "--no-auth-warning"]
+        ping += ["-a", self.redis_password, "ping"]
+        wait_for(
+            "redis", lambda: subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG", 30
+        )
+
+    def airflow(self, *args: str, timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
+        """A one-shot `airflow` CLI command against the stack; raises with its output on failure."""
+        result = subprocess.run(
+            [shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow", *args],
+            env=self.airflow_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            cwd=self.root,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"airflow {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
+        return result
+
+    def start_airflow(self) -> None:
+        self.airflow_home.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.airflow_home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.admin_password}))
+        self.airflow("db", "migrate")
+        executable = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
+        self._spawn("api-server", [executable, "api-server", "--workers", "1"])
+        self._spawn("scheduler", [executable, "scheduler"])
+        self._spawn("dag-processor", [executable, "dag-processor"])
+        self._spawn("triggerer", [executable, "triggerer", "--skip-serve-logs"])
+        for queue in QUEUES:
+            self._spawn(
+                f"worker-{queue}",
+                [
+                    executable, "celery", "worker",
+                    "--queues", queue,
+                    "--concurrency", "1",
+                    "--celery-hostname", f"{queue}@%h",
+                    "--skip-serve-logs",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+            )  # fmt: skip
+        wait_for("api-server", self._api_healthy, 180, 2)
+        for queue in QUEUES:
+            worker = self.process(f"worker-{queue}")
+            wait_for(f"celery worker on {queue}", lambda w=worker: "ready." in w.tail(200), 180, 2)
+
+    def process(self, name: str) -> Process:
+        return next(process for process in self.processes if process.name == name)
+
+    def check_alive(self) -> None:
+        dead = [process for process in self.processes if not process.alive()]
+        if dead:
+            details = "\n".join(f"--- {p.name} exited {p.popen.returncode}:\n{p.tail()}" for p in dead)
+            raise RuntimeError(f"stack process(es) died:\n{details}")
+
+    def _api_healthy(self) -> bool:
+        self.check_alive()
+        try:
+            return httpx.get(f"{self.api_url}/api/v2/monitor/health", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        """Stop Airflow first (workers finish their task), then Redis and Postgres."""
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- the REST API --------------------------------------------------------------------------
+
+    def token(self) -> str:
+        reply = httpx.post(
+            f"{self.api_url}/auth/token",
+            json={"username": ADMIN_USER, "password": self.admin_password},
+            timeout=30,
+        )
+        reply.raise_for_status()
+        return str(reply.json()["access_token"])
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.api_url, headers={"Authorization": f"Bearer {self.token()}"}, timeout=30
+        )
