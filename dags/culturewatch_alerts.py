@@ -1,12 +1,15 @@
 """Alert on alignment regressions, once per regression event and channel.
 
 Scheduled on the marts Asset (after every transform). `plan` reads
-`marts.alignment_regressions` and the alert ledger (`<data dir>/alerts/`): each comparable
-regression not yet delivered, and — with `recovered_notices` — each improvement of a series
-(model, metric, country, language) that had a regression alert, minus muted models (recorded as
-muted, never sent later) and acknowledged alerts. `send` is mapped per alert: Slack-compatible
-webhook, e-mail (SMTP) and JSON webhook as routed for the model, each delivery written to the
-ledger as soon as it is accepted, so a retry or re-run sends only what is missing.
+`marts.alignment_regressions` and the alert ledger (`<data dir>/alerts/`) and groups the rows
+into events: one event per version-pair comparison of one metric (model, previous version,
+version, metric), listing every affected country and prompt language. Each regression event not
+yet delivered is due, and — with `recovered_notices` — the first improvement event of a series
+(model, metric) after a regression alert, minus muted models (recorded as muted, never sent
+later) and acknowledged alerts. The alert id is derived from the event key only, so a re-run,
+a retry or a rebuild that adds affected rows never sends it again. `send` is mapped per alert:
+Slack-compatible webhook, e-mail (SMTP) and JSON webhook as routed for the model, each delivery
+written to the ledger as soon as it is accepted, so a retry or re-run sends only what is missing.
 
 Params: `config` — the run configuration whose `alerts:` section applies (default
 $CULTUREWATCH_CONFIG, else the embedded config). Ops: `culturewatch alerts list|ack|mute|unmute`.

@@ -7,6 +7,8 @@ new versions, five mapped triggers, each named model@version). The probe run's i
 `probe__<data run id>`, derived from model, version, grid and instrument, so a version is
 never probed twice: a run already queued or running is left alone, a failed one is cleared
 and resumed (it asks only the cells still missing), and a complete one is never triggered.
+The trigger's `conf` and run id are passed literally, never rendered as Jinja templates (a
+model name or version may contain `{{`).
 With `wait_for_probes` (default) each trigger waits for its probe run deferred, in the
 triggerer, holding no worker slot. `check_endpoints` fails the watch run when an endpoint or
 the registry could not be read (the others' versions are still probed).
@@ -28,6 +30,17 @@ from culturewatch.airflow_runs import PROBE_DAG
 from culturewatch.scheduling import fleet_config_path
 
 SCHEDULE = os.environ.get("CULTUREWATCH_WATCH_SCHEDULE", "@hourly")
+LITERAL_FIELDS = ("conf", "trigger_run_id")
+
+
+class LiteralTriggerDagRunOperator(TriggerDagRunOperator):
+    """TriggerDagRunOperator whose `conf` and `trigger_run_id` are data, never Jinja templates:
+    they carry model names and versions reported by endpoints, and a name holding `{{` must be
+    passed on as written (not rendered, and no template error). The other fields stay templated."""
+
+    template_fields = tuple(
+        name for name in TriggerDagRunOperator.template_fields if name not in LITERAL_FIELDS
+    )
 
 
 @dag(
@@ -82,7 +95,7 @@ def culturewatch_watch():
             raise RuntimeError("could not read:\n" + "\n".join(errors))
 
     found = discover()
-    TriggerDagRunOperator.partial(
+    LiteralTriggerDagRunOperator.partial(
         task_id="probe_version",
         trigger_dag_id=PROBE_DAG,
         deferrable=True,

@@ -2,7 +2,7 @@
 
 culturewatch airflow-init [--config C]       metadata DB + one pool per endpoint (idempotent)
 culturewatch watch [--config C]              poll endpoints and registry once; list new versions
-culturewatch alerts list                     alerts sent/muted, acknowledgements, active mutes
+culturewatch alerts list                     alerts (one per regression event) sent/muted, acks, mutes
 culturewatch alerts ack ALERT_ID [--by WHO] [--reason TEXT]
 culturewatch alerts mute MODEL (--for 2d | --until 2026-12-01T00:00Z) [--by WHO] [--reason TEXT]
 culturewatch alerts unmute MODEL
@@ -66,17 +66,34 @@ def _watch(args: argparse.Namespace) -> None:
         raise CulturewatchError("could not read: " + "; ".join(result.errors))
 
 
+def _plain(value: object) -> str:
+    """Ledger text (model names, versions) for a terminal: control characters as spaces."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(value))
+
+
 def alert_rows(paths) -> list[dict[str, object]]:
-    """One row per alert in the ledger, with where it went and its ops state."""
+    """One row per alert (one regression event or recovery) in the ledger: what it covered,
+    where it went and its ops state."""
     from culturewatch.alerts.ledger import read_ledger, read_state
+    from culturewatch.alerts.plan import DETAIL_SEPARATOR
 
     state = read_state(paths)
     alerts: dict[str, dict[str, object]] = {}
     for row in sorted(read_ledger(paths), key=lambda row: row["recorded_at"]):
+        headline = (
+            "all countries"
+            if row["country"] is None and row["prompt_language"] is None
+            else (f"{row['country'] or 'all'}/{row['prompt_language'] or 'all'}")
+        )
+        first = str(row["detail"] or "").split(DETAIL_SEPARATOR)[0]
         alert = alerts.setdefault(
             str(row["alert_id"]),
             {key: row[key] for key in ("alert_id", "kind", "model", "previous_version", "version", "metric")}
-            | {"where": f"{row['country'] or 'all'}/{row['prompt_language'] or 'all'}", "channels": []},
+            | {
+                "where": headline,
+                "affected": first.removeprefix("affected: ") if first.startswith("affected: ") else headline,
+                "channels": [],
+            },
         )
         alert["channels"].append(row["channel"] if row["status"] == "sent" else "muted")  # type: ignore[union-attr]
         alert["first_at"] = alert.get("first_at") or row["recorded_at"]
@@ -94,18 +111,25 @@ def _alerts(args: argparse.Namespace) -> None:
     if args.alerts_command == "list":
         rows = alert_rows(paths)
         for row in rows:
+            acked = f"  acked by {row['acked']}" if row["acked"] else ""
             print(
-                f"{row['first_at']:%Y-%m-%d %H:%M}  {row['alert_id']}\n    {row['kind']} {row['model']} "
-                f"{row['previous_version']} -> {row['version']} {row['metric']} {row['where']}  "
-                f"[{', '.join(row['channels'])}]" + (f"  acked by {row['acked']}" if row["acked"] else "")  # type: ignore[arg-type]
+                f"{row['first_at']:%Y-%m-%d %H:%M}  {row['alert_id']}\n"
+                + _plain(
+                    f"    {row['kind']} {row['model']} {row['previous_version']} -> {row['version']} "
+                    f"{row['metric']} {row['where']}  [{', '.join(row['channels'])}]{acked}"  # type: ignore[arg-type]
+                )
+                + "\n"
+                + _plain(f"    affected: {row['affected']}")
             )
         if not rows:
             print("no alerts in the ledger")
         for mute in read_state(paths).mutes.values():
             if mute.until > now:
                 print(
-                    f"muted: {mute.model} until {mute.until:%Y-%m-%d %H:%M} UTC "
-                    f"by {mute.actor or '?'}: {mute.reason or ''}"
+                    _plain(
+                        f"muted: {mute.model} until {mute.until:%Y-%m-%d %H:%M} UTC "
+                        f"by {mute.actor or '?'}: {mute.reason or ''}"
+                    )
                 )
     elif args.alerts_command == "ack":
         known = {str(row["alert_id"]) for row in alert_rows(paths)}

@@ -103,14 +103,26 @@ def test_alerts_dag_delivers_each_alert_once_per_channel(
             "  routes:\n    - models: [qwen]\n      owners: [alice@example.org]\n"
         )
         monkeypatch.setenv("CULTUREWATCH_CONFIG", str(config))
-        write_regressions(
+        write_regressions(  # two events: deviation_ratio in JP and US, cas_aware in JP
             paths.warehouse,
-            [regression_row(), regression_row(regression_id="rid-2", country="US", prompt_language="en")],
+            [
+                regression_row(),
+                regression_row(regression_id="rid-2", country="US", prompt_language="en"),
+                regression_row(regression_id="rid-3", metric="cas_aware"),
+            ],
         )
         init_airflow(paths)
         run_dag_test(paths, ALERTS_DAG, {"config": str(config)})
         run_dag_test(paths, ALERTS_DAG, {"config": str(config)})  # a re-run sends nothing
     assert len(http.to("/slack")) == len(http.to("/hook")) == len(smtp.mails) == 2
-    assert {post.json()["regression_id"] for post in http.to("/hook")} == {"rid-1", "rid-2"}
+    affected = {
+        post.json()["metric"]: [row["regression_id"] for row in post.json()["affected"]]
+        for post in http.to("/hook")
+    }
+    assert affected == {"deviation_ratio": ["rid-1", "rid-2"], "cas_aware": ["rid-3"]}
+    assert {post.headers["Idempotency-Key"] for post in http.to("/hook")} == {
+        post.json()["alert_id"] for post in http.to("/hook")
+    }
     assert all("alice@example.org" in mail.recipients for mail in smtp.mails)
-    assert len(read_ledger(paths)) == 6
+    ledger = read_ledger(paths)
+    assert len(ledger) == 6 and len({(row["alert_id"], row["channel"]) for row in ledger}) == 6

@@ -1,10 +1,12 @@
 """Regression alerts delivered for real to a local HTTP receiver (Slack-compatible and JSON
-webhooks) and a local SMTP server (aiosmtpd): one per event and channel, never twice, escaped
-for each medium, routed per model, muted or acknowledged by ops."""
+webhooks) and a local SMTP server (aiosmtpd): one per regression event (a version pair's
+regression of one metric, every affected country and language listed) and channel, never twice,
+escaped for each medium, routed per model, muted or acknowledged by ops."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import duckdb
@@ -12,9 +14,11 @@ import pytest
 from pydantic import ValidationError
 
 from culturewatch.alerts.config import AlertsConfig
+from culturewatch.alerts.events import RegressionEvent, event_id, group_events
 from culturewatch.alerts.ledger import read_ledger
 from culturewatch.alerts.messages import Alert
 from culturewatch.alerts.plan import plan_alerts
+from culturewatch.alerts.regressions import RegressionRow
 from culturewatch.cli import main
 from culturewatch.errors import CulturewatchError
 from culturewatch.settings import DataPaths
@@ -64,42 +68,68 @@ def send_all(config: AlertsConfig, paths: DataPaths) -> list[Alert]:
     return planned.to_send
 
 
-def test_one_alert_per_regression_and_channel_never_twice(paths, receivers) -> None:
+def alert_id(
+    kind: str = "regression", version: str = "v2", metric: str = "deviation_ratio", **key: str
+) -> str:
+    """The id of the alert on the event (qwen, v1, v2, deviation_ratio) unless told otherwise."""
+    model, previous = key.get("model", "qwen"), key.get("previous_version", "v1")
+    return f"{kind}:{event_id(model, previous, version, metric)}"
+
+
+def pair_rows() -> list[dict[str, object]]:
+    """One regression event of deviation_ratio (v1 -> v2) in JP/ja and US/en plus its version
+    mean, one of cas_aware (language only), and two rows that are no event."""
+    return [
+        regression_row(),
+        regression_row(regression_id="rid-1us", country="US", prompt_language="en", difference=-0.4),
+        regression_row(
+            regression_id="rid-1all",
+            country=None,
+            prompt_language=None,
+            value_before=0.8,
+            value_after=0.7,
+            difference=-0.1,
+            ci_low=-0.15,
+            ci_high=-0.06,
+            q_value=0.01,
+        ),
+        regression_row(regression_id="rid-2", country=None, prompt_language="en", metric="cas_aware"),
+        regression_row(regression_id="rid-3", is_comparable=False, not_comparable_reason="parser changed"),
+        regression_row(regression_id="rid-4", country="BD", prompt_language="bn", direction="no_change"),
+    ]
+
+
+def test_one_alert_per_regression_event_and_channel_never_twice(paths, receivers) -> None:
     http, smtp = receivers
-    write_regressions(
-        paths.warehouse,
-        [
-            regression_row(),
-            regression_row(regression_id="rid-2", country=None, prompt_language="en", metric="cas_aware"),
-            regression_row(
-                regression_id="rid-3", is_comparable=False, not_comparable_reason="parser changed"
-            ),
-            regression_row(regression_id="rid-4", direction="no_change", difference=0.001),
-        ],
-    )
+    write_regressions(paths.warehouse, pair_rows())
     config = alerts_config()
     sent = send_all(config, paths)
-    assert [alert.alert_id for alert in sent] == ["regression:rid-1", "regression:rid-2"]
+    assert [alert.alert_id for alert in sent] == [alert_id(), alert_id(metric="cas_aware")]
     assert len(http.to("/slack")) == len(http.to("/hook")) == len(smtp.mails) == 2
+    assert re.fullmatch(r"regression:[0-9a-f]{16}", sent[0].alert_id)
 
     slack = http.to("/slack")[0].json()
     assert slack["channel"] == "#culture"
-    for text in (
+    text = slack["text"]
+    for expected in (
         "`qwen`",
         "`v1` → `v2`",
-        "`deviation_ratio`",
-        "`JP`",
-        "`ja`",
-        "before `0.82`",
-        "after `0.61`",
+        "metric `deviation_ratio` · 3 affected · country `all countries` · language `all languages`",
+        "before `0.8` · after `0.7` · difference `-0.1` · interval `[-0.15, -0.06]`",  # the version mean
+        "• all countries: before `0.8`",
+        "• `US`/`en`: before `0.82` · after `0.61` · difference `-0.4`",
+        "• `JP`/`ja`: before `0.82` · after `0.61` · difference `-0.21` · interval `[-0.3, -0.12]` "
+        "· q `0.004`",
+        f"<{UI}/dags/culturewatch_probe/runs/probe__qwen--v2--abc|probe run of v2>",
+        f"<{UI}/dags/culturewatch_probe/runs/probe__qwen--v1--abc|probe run of v1>",
+        "`alice@example.org`",
     ):
-        assert text in slack["text"], text
-    assert "interval `[-0.3, -0.12]`" in slack["text"]
-    assert f"<{UI}/dags/culturewatch_probe/runs/probe__qwen--v2--abc|probe run of v2>" in slack["text"]
-    assert "`alice@example.org`" in slack["text"]
+        assert expected in text, expected
+    assert text.index("`US`/`en`") < text.index("`JP`/`ja`")  # worst first after the headline
+    assert "BD" not in text and "rid-3" not in text  # no_change and not comparable rows are no event
 
-    hook = http.to("/hook")[1]
-    assert hook.headers["Idempotency-Key"] == "regression:rid-2"
+    hook = http.to("/hook")[0]
+    assert hook.headers["Idempotency-Key"] == alert_id()
     document = hook.json()
     assert (document["kind"], document["model"], document["previous_version"], document["version"]) == (
         "regression",
@@ -107,30 +137,93 @@ def test_one_alert_per_regression_and_channel_never_twice(paths, receivers) -> N
         "v1",
         "v2",
     )
-    assert (document["country"], document["prompt_language"], document["metric"]) == (None, "en", "cas_aware")
-    assert (document["value_before"], document["value_after"], document["ci_low"], document["ci_high"]) == (
+    assert document["metric"] == "deviation_ratio" and document["event_id"] == alert_id().split(":")[1]
+    assert [(row["country"], row["prompt_language"]) for row in document["affected"]] == [
+        (None, None),
+        ("US", "en"),
+        ("JP", "ja"),
+    ]
+    jp = document["affected"][2]
+    assert (jp["value_before"], jp["value_after"], jp["difference"], jp["ci_low"], jp["ci_high"]) == (
         0.82,
         0.61,
+        -0.21,
         -0.30,
         -0.12,
     )
+    assert (jp["q_value"], jp["regression_id"]) == (0.004, "rid-1")
+    assert document["headline"]["regression_id"] == "rid-1all"
     assert document["run_url"] == f"{UI}/dags/culturewatch_probe/runs/probe__qwen--v2--abc"
+    assert http.to("/hook")[1].json()["affected"][0]["prompt_language"] == "en"
 
     mail = smtp.mails[0]
     assert sorted(mail.recipients) == ["alice@example.org", "ops@example.org"]  # owners with an address
-    assert mail.message["Subject"] == "[culturewatch] regression: qwen v1 -> v2: deviation_ratio (JP, ja)"
-    assert mail.message["X-Culturewatch-Alert-Id"] == "regression:rid-1"
-    assert f'href="{UI}/dags/culturewatch_probe/runs/probe__qwen--v2--abc"' in mail.html()
+    assert mail.message["Subject"] == (
+        "[culturewatch] regression: qwen v1 -> v2: deviation_ratio (all countries, US/en, JP/ja)"
+    )
+    assert smtp.mails[1].message["Subject"] == (
+        "[culturewatch] regression: qwen v1 -> v2: cas_aware (all countries, en)"
+    )
+    assert mail.message["X-Culturewatch-Alert-Id"] == alert_id()
+    html = mail.html()
+    assert f'href="{UI}/dags/culturewatch_probe/runs/probe__qwen--v2--abc"' in html
+    assert "<h4>affected (3)</h4>" in html and "<td>JP</td><td>ja</td><td>0.82</td><td>0.61</td>" in html
 
     # a re-run of the DAG plans nothing; a retried send task sends nothing
     assert send_all(config, paths) == []
     assert deliver(sent[0], config, paths) == []
     assert len(http.posts) == 4 and len(smtp.mails) == 2
-    assert sorted((row["alert_id"], row["channel"]) for row in read_ledger(paths)) == sorted(
-        (alert_id, channel)
-        for alert_id in ("regression:rid-1", "regression:rid-2")
+    ledger = read_ledger(paths)
+    assert sorted((row["alert_id"], row["channel"]) for row in ledger) == sorted(
+        (alert, channel)
+        for alert in (alert_id(), alert_id(metric="cas_aware"))
         for channel in ("slack", "email", "webhook")
     )
+    email_row = next(row for row in ledger if row["alert_id"] == alert_id() and row["channel"] == "email")
+    assert email_row["detail"] == (
+        "affected: all countries, US/en, JP/ja | to: ops@example.org, alice@example.org"
+    )
+
+
+def test_an_event_is_not_sent_again_when_a_rebuild_changes_its_rows(paths, receivers) -> None:
+    """The id is the event key's: new affected rows of an alerted pair go to the mart and the
+    dashboard, not out again; a new version pair is a new event."""
+    http, _ = receivers
+    config = alerts_config(slack=None, email=None)
+    write_regressions(paths.warehouse, [regression_row()])
+    [first] = send_all(config, paths)
+    grown = [regression_row(difference=-0.5), regression_row(regression_id="rid-9", country="US")]
+    write_regressions(paths.warehouse, grown)
+    assert send_all(config, paths) == []
+    next_pair = regression_row(regression_id="rid-10", previous_version="v2", version="v3")
+    write_regressions(paths.warehouse, [*grown, next_pair])
+    assert [alert.alert_id for alert in send_all(config, paths)] == [
+        alert_id(version="v3", previous_version="v2")
+    ]
+    assert first.alert_id == alert_id() and len(http.to("/hook")) == 2
+
+
+def test_events_group_a_version_pair_and_metric_headline_first() -> None:
+    rows = [
+        RegressionRow(**row)
+        for row in (
+            regression_row(),
+            regression_row(regression_id="b", country="US", difference=-0.4),
+            regression_row(regression_id="c", country="BD", direction="improvement", difference=0.3),
+            regression_row(regression_id="d", metric="cas_aware", direction="improvement", difference=0.1),
+            regression_row(
+                regression_id="e", metric="cas_aware", country="US", direction="improvement", difference=0.25
+            ),
+            regression_row(regression_id="f", version="v3", direction="no_change"),
+        )
+    ]
+    mixed, improved = group_events(rows)
+    # a pair that regresses somewhere is a regression event of its regression rows, worst first
+    assert (mixed.direction, [row.regression_id for row in mixed.rows]) == ("regression", ["b", "rid-1"])
+    assert mixed.headline.country == "US" and mixed.affected() == "US/ja, JP/ja"
+    assert (improved.direction, improved.headline.regression_id) == ("improvement", "e")  # the largest
+    assert mixed.event_id == event_id("qwen", "v1", "v2", "deviation_ratio") != improved.event_id
+    assert RegressionEvent.from_dict(json.loads(json.dumps(mixed.to_dict()))) == mixed
 
 
 def test_a_failed_channel_is_retried_alone(paths, receivers) -> None:
@@ -143,6 +236,7 @@ def test_a_failed_channel_is_retried_alone(paths, receivers) -> None:
         deliver(alert, config, paths)
     assert (len(http.to("/slack")), len(http.to("/hook")), len(smtp.mails)) == (1, 0, 1)
     [again] = plan_alerts(config, paths).to_send  # still due on the webhook
+    assert again.alert_id == alert.alert_id
     assert deliver(again, config, paths) == ["webhook"]
     assert (len(http.to("/slack")), len(http.to("/hook")), len(smtp.mails)) == (1, 1, 1)
 
@@ -150,53 +244,89 @@ def test_a_failed_channel_is_retried_alone(paths, receivers) -> None:
 def test_text_from_models_is_escaped_for_each_medium(paths, receivers) -> None:
     http, smtp = receivers
     evil = "qwen<!channel> *bold* & `tick` {{ var.value.secret }}\r\nBcc: thief@example.org"
-    write_regressions(paths.warehouse, [regression_row(model=evil, version="<b>v2</b>")])
+    write_regressions(
+        paths.warehouse,
+        [
+            regression_row(model=evil, version="<b>v2</b>"),
+            regression_row(model=evil, version="<b>v2</b>", regression_id="rid-x", country="<i>X</i>"),
+        ],
+    )
     send_all(alerts_config(), paths)
 
     slack = http.to("/slack")[0].json()["text"]
     assert "<!channel>" not in slack and "&lt;!channel&gt;" in slack
     assert "<b>" not in slack and "&lt;b&gt;v2&lt;/b&gt;" in slack
+    assert "<i>" not in slack and "`&lt;i&gt;X&lt;/i&gt;`/`ja`" in slack  # an affected row's country
     assert "ˋtickˋ" in slack  # a backtick cannot end the code span early
-    assert http.to("/hook")[0].json()["model"] == evil  # JSON carries the exact text
+    document = http.to("/hook")[0].json()
+    assert document["model"] == evil and {row["country"] for row in document["affected"]} == {
+        "<i>X</i>",
+        "JP",
+    }  # exact text
 
     [mail] = smtp.mails
     assert sorted(mail.recipients) == ["alice@example.org", "ops@example.org"]  # no Bcc injected
     assert "thief" not in str(mail.message["Bcc"]) and "\n" not in mail.message["Subject"]
     html = mail.html()
     assert "<!channel>" not in html and "&lt;!channel&gt;" in html and "&lt;b&gt;v2&lt;/b&gt;" in html
+    assert "<i>" not in html and "<td>&lt;i&gt;X&lt;/i&gt;</td>" in html
     assert "{{ var.value.secret }}" in html  # never rendered as a template
 
 
-def test_recovered_notice_once_after_a_regression_alert(paths, receivers) -> None:
+def test_recovered_notice_once_per_series_after_a_regression_alert(paths, receivers) -> None:
     http, _ = receivers
     config = alerts_config(slack=None, email=None, routes=[])
-    write_regressions(paths.warehouse, [regression_row()])
-    send_all(config, paths)
+    earlier = regression_row(  # an improvement before the regression is no recovery
+        regression_id="rid-0",
+        previous_version="v0",
+        version="v1",
+        direction="improvement",
+        difference=0.2,
+        detected_at=datetime(2026, 2, 1, tzinfo=UTC),
+    )
+    regressed = [
+        regression_row(),
+        regression_row(regression_id="rid-1us", country="US", prompt_language="en"),
+    ]
+    write_regressions(paths.warehouse, [earlier, *regressed])
+    assert [alert.alert_id for alert in send_all(config, paths)] == [alert_id()]
     improved = regression_row(
         regression_id="rid-5",
         previous_version="v2",
         version="v3",
+        country="US",
+        prompt_language="en",
         direction="improvement",
         difference=0.2,
         detected_at=datetime(2026, 4, 1, tzinfo=UTC),
     )
-    unrelated = regression_row(
-        regression_id="rid-6", country="US", prompt_language="en", direction="improvement"
-    )
-    write_regressions(paths.warehouse, [regression_row(), improved, unrelated])
-    assert [alert.alert_id for alert in send_all(config, paths)] == ["recovered:rid-5"]
-    assert http.to("/hook")[-1].json()["kind"] == "recovered"
+    unrelated = regression_row(regression_id="rid-6", metric="cas_aware", direction="improvement")
+    write_regressions(paths.warehouse, [earlier, *regressed, improved, unrelated])
+    assert [alert.alert_id for alert in send_all(config, paths)] == [
+        alert_id("recovered", previous_version="v2", version="v3")
+    ]
+    recovered = http.to("/hook")[-1].json()
+    assert recovered["kind"] == "recovered" and [row["country"] for row in recovered["affected"]] == ["US"]
 
-    better_still = {**improved, "regression_id": "rid-7", "previous_version": "v3", "version": "v4"}
-    write_regressions(paths.warehouse, [regression_row(), improved, unrelated, better_still])
+    better_still = {
+        **improved,
+        "regression_id": "rid-7",
+        "previous_version": "v3",
+        "version": "v4",
+        "detected_at": datetime(2026, 5, 1, tzinfo=UTC),
+    }
+    write_regressions(paths.warehouse, [earlier, *regressed, improved, unrelated, better_still])
     assert send_all(config, paths) == []  # the series is closed until it regresses again
     assert send_all(alerts_config(slack=None, email=None, recovered_notices=False), paths) == []
+    assert len(http.to("/hook")) == 2
 
 
 def test_muted_models_and_acknowledged_alerts(paths, receivers, capsys: pytest.CaptureFixture[str]) -> None:
     http, smtp = receivers
     data_dir = ["--data-dir", str(paths.root)]
-    write_regressions(paths.warehouse, [regression_row()])
+    write_regressions(
+        paths.warehouse, [regression_row(), regression_row(regression_id="rid-1us", country="US")]
+    )
     config = alerts_config()
 
     assert (
@@ -204,10 +334,11 @@ def test_muted_models_and_acknowledged_alerts(paths, receivers, capsys: pytest.C
         == 0
     )
     planned = plan_alerts(config, paths)
-    assert planned.to_send == [] and [alert.alert_id for alert in planned.muted] == ["regression:rid-1"]
+    assert planned.to_send == [] and [alert.alert_id for alert in planned.muted] == [alert_id()]
     assert main([*data_dir, "alerts", "list"]) == 0
     listing = capsys.readouterr().out
-    assert "regression:rid-1" in listing and "[muted]" in listing and "muted: qwen until" in listing
+    assert alert_id() in listing and "[muted]" in listing and "muted: qwen until" in listing
+    assert "affected: JP/ja, US/ja" in listing
     assert main([*data_dir, "alerts", "unmute", "qwen"]) == 0
     assert plan_alerts(config, paths).to_send == []  # muted events are recorded, never sent later
     assert http.posts == [] and smtp.mails == []
@@ -218,11 +349,12 @@ def test_muted_models_and_acknowledged_alerts(paths, receivers, capsys: pytest.C
     )
     http.fail_next["/slack"] = 1
     [alert] = plan_alerts(config, paths).to_send
+    assert alert.alert_id == alert_id(metric="cas_aware")
     with pytest.raises(CulturewatchError, match="slack"):
         deliver(alert, config, paths)
-    assert main([*data_dir, "alerts", "ack", "regression:rid-2", "--by", "alice"]) == 0
+    assert main([*data_dir, "alerts", "ack", alert.alert_id, "--by", "alice"]) == 0
     planned = plan_alerts(config, paths)
-    assert planned.to_send == [] and planned.acknowledged == ["regression:rid-2"]
+    assert planned.to_send == [] and planned.acknowledged == [alert.alert_id]
     assert main([*data_dir, "alerts", "list"]) == 0
     assert "acked by alice" in capsys.readouterr().out
     assert main([*data_dir, "alerts", "ack", "regression:nope"]) == 2
@@ -246,11 +378,14 @@ def test_routing_per_model() -> None:
     assert config.route_for("qwen2.5-7b").slack_channel == "#qwen"
     assert config.route_for("llama").channels is None  # no route: every configured channel
     from culturewatch.alerts.plan import make_alert
-    from culturewatch.alerts.regressions import RegressionEvent
 
-    coder = make_alert(config, "regression", RegressionEvent(**regression_row(model="qwen2.5-coder-0.5b")))
+    def event(model: str) -> RegressionEvent:
+        [only] = group_events([RegressionRow(**regression_row(model=model))])
+        return only
+
+    coder = make_alert(config, "regression", event("qwen2.5-coder-0.5b"))
     assert coder.channels == ("email",) and coder.email_to == ("ops@example.org", "coder@example.org")
-    other = make_alert(config, "regression", RegressionEvent(**regression_row(model="llama")))
+    other = make_alert(config, "regression", event("llama"))
     assert other.channels == ("slack", "email", "webhook") and other.slack_channel == "#culture"
 
 

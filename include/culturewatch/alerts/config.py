@@ -23,6 +23,11 @@ def _env_name(value: str) -> str:
     return value
 
 
+def is_address(value: str) -> bool:
+    """An e-mail address (an owner like `@bob` is a chat handle: named, not mailed)."""
+    return bool(_ADDRESS.match(value))
+
+
 def _addresses(values: list[str]) -> list[str]:
     bad = [value for value in values if not _ADDRESS.match(value)]
     if bad:

@@ -1,26 +1,24 @@
-"""One alert, and its wording for each medium, escaped for that medium.
+"""One alert (one regression event, or one recovery), its plain-text headline and its JSON body.
 
-Model names, versions and metric names come from endpoints and configs that culturewatch does
-not control, so every interpolated value is escaped: Slack mrkdwn (`&`, `<`, `>` as entities,
-values in inline code so `*_~` cannot format and `<!channel>` cannot ping), HTML for e-mail
-(`html.escape`, links only http(s)), one line for the e-mail subject (no header injection),
-and JSON built by `json.dumps` for the webhook.
+The Slack mrkdwn and e-mail HTML wordings are in `alerts.markup`. Model names, versions, metric
+names and countries come from endpoints and configs that culturewatch does not control: the
+e-mail subject is one printable line (no header injection) and the JSON is built by `json.dumps`.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
-from culturewatch.alerts.regressions import RegressionEvent
+from culturewatch.alerts.events import RegressionEvent, row_label
+from culturewatch.alerts.regressions import RegressionRow
 
 Kind = Literal["regression", "recovered"]
 PROBE_DAG_ID = "culturewatch_probe"
+SUBJECT_ROWS = 4  # affected rows named in the one-line headline; the body lists them all
 
 
 def run_url(ui_url: str, run_id: str | None) -> str | None:
@@ -44,7 +42,9 @@ class Alert:
 
     @property
     def alert_id(self) -> str:
-        return f"{self.kind}:{self.event.regression_id}"
+        """`<kind>:<event id>`: derived from (model, versions, metric) only, so stable across
+        retries, re-runs and rebuilds."""
+        return f"{self.kind}:{self.event.event_id}"
 
     @property
     def label(self) -> str:
@@ -53,17 +53,15 @@ class Alert:
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
-        data["event"]["detected_at"] = self.event.detected_at.isoformat()
+        data["event"] = self.event.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Alert:
-        event = dict(data["event"])  # type: ignore[call-overload]
-        event["detected_at"] = datetime.fromisoformat(str(event["detected_at"]))
         fields_ = {key: value for key, value in data.items() if key != "event"}
         for key in ("channels", "owners", "email_to"):
             fields_[key] = tuple(fields_[key])  # type: ignore[arg-type]
-        return cls(event=RegressionEvent(**event), **fields_)  # type: ignore[arg-type]
+        return cls(event=RegressionEvent.from_dict(data["event"]), **fields_)  # type: ignore[arg-type]
 
 
 def number(value: float | None) -> str:
@@ -72,103 +70,81 @@ def number(value: float | None) -> str:
     return f"{value:+.4g}" if value < 0 else f"{value:.4g}"
 
 
-def _where(event: RegressionEvent) -> tuple[str, str]:
-    return (event.country or "all countries", event.prompt_language or "all languages")
+def title(alert: Alert) -> str:
+    return "regression" if alert.kind == "regression" else "recovered"
+
+
+def where(row: RegressionRow) -> tuple[str, str]:
+    return (row.country or "all countries", row.prompt_language or "all languages")
+
+
+def figures(row: RegressionRow) -> list[tuple[str, str]]:
+    """The headline figures of a row, as (name, plain text)."""
+    return [
+        ("before", number(row.value_before)),
+        ("after", number(row.value_after)),
+        ("difference", number(row.difference)),
+        ("interval", f"[{number(row.ci_low)}, {number(row.ci_high)}]"),
+        ("q", f"{number(row.q_value)} (alpha {number(row.alpha)}; p {number(row.p_value)})"),
+        ("threshold", number(row.threshold)),
+    ]
+
+
+def row_figures(row: RegressionRow) -> list[tuple[str, str]]:
+    """The figures of one affected row in a list (threshold and alpha are the metric's)."""
+    return [
+        ("before", number(row.value_before)),
+        ("after", number(row.value_after)),
+        ("difference", number(row.difference)),
+        ("interval", f"[{number(row.ci_low)}, {number(row.ci_high)}]"),
+        ("q", number(row.q_value)),
+    ]
+
+
+def scope(event: RegressionEvent) -> str:
+    """`JP, ja` for one affected row; else the first rows' labels and how many more."""
+    if len(event.rows) == 1:
+        return ", ".join(where(event.headline))
+    labels = [row_label(row) for row in event.rows]
+    more = len(labels) - SUBJECT_ROWS
+    return ", ".join(labels[:SUBJECT_ROWS]) + (f" +{more} more" if more > 0 else "")
 
 
 def headline(alert: Alert) -> str:
     """Plain text, one line (the e-mail subject; CR/LF and other controls removed)."""
     event = alert.event
-    country, language = _where(event)
-    title = "regression" if alert.kind == "regression" else "recovered"
     text = (
-        f"[culturewatch] {title}: {event.model} {event.previous_version} -> {event.version}: "
-        f"{event.metric} ({country}, {language})"
+        f"[culturewatch] {title(alert)}: {event.model} {event.previous_version} -> {event.version}: "
+        f"{event.metric} ({scope(event)})"
     )
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
-def _figures(event: RegressionEvent) -> list[tuple[str, str]]:
-    return [
-        ("before", number(event.value_before)),
-        ("after", number(event.value_after)),
-        ("difference", number(event.difference)),
-        ("interval", f"[{number(event.ci_low)}, {number(event.ci_high)}]"),
-        ("q", f"{number(event.q_value)} (alpha {number(event.alpha)}; p {number(event.p_value)})"),
-        ("threshold", number(event.threshold)),
-    ]
-
-
-# ---------------------------------------------------------------- Slack mrkdwn
-
-
-def slack_escape(text: str) -> str:
-    """Slack's three control characters as entities (https://api.slack.com/reference/surfaces/formatting)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def slack_code(text: object) -> str:
-    """A value as inline code: escaped, and no backtick inside to end the code span early."""
-    return "`" + slack_escape(str(text)).replace("`", "ˋ") + "`"
-
-
-def slack_payload(alert: Alert) -> dict[str, object]:
-    event = alert.event
-    country, language = _where(event)
-    icon = ":rotating_light:" if alert.kind == "regression" else ":white_check_mark:"
-    title = "regression" if alert.kind == "regression" else "recovered"
-    lines = [
-        f"{icon} *culturewatch {title}*: {slack_code(event.model)} "
-        f"{slack_code(event.previous_version)} → {slack_code(event.version)}",
-        f"metric {slack_code(event.metric)} · country {slack_code(country)} "
-        f"· language {slack_code(language)}",
-        " · ".join(f"{name} {slack_code(value)}" for name, value in _figures(event)),
-    ]
-    if alert.owners:
-        lines.append("owners: " + ", ".join(slack_code(owner) for owner in alert.owners))
-    if alert.run_url:
-        lines.append(f"<{slack_escape(alert.run_url)}|probe run of {slack_escape(event.version)}>")
-    lines.append(f"alert {slack_code(alert.alert_id)}")
-    payload: dict[str, object] = {"text": "\n".join(lines)}
-    if alert.slack_channel:
-        payload["channel"] = alert.slack_channel
-    return payload
-
-
-# ---------------------------------------------------------------- e-mail (HTML)
-
-
-def _link(url: str | None, text: str) -> str:
-    if not url or not url.startswith(("http://", "https://")):
-        return html.escape(text)
-    return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
-
-
-def email_html(alert: Alert) -> str:
-    event = alert.event
-    country, language = _where(event)
-    e = html.escape
-    rows = [
-        ("model", e(event.model)),
-        ("versions", f"{e(event.previous_version)} &rarr; {e(event.version)}"),
-        ("metric", e(event.metric)),
-        ("country", e(country)),
-        ("language", e(language)),
-        *((name, e(value)) for name, value in _figures(event)),
-        ("owners", e(", ".join(alert.owners)) or "&ndash;"),
-        ("run", _link(alert.run_url, str(event.run_id))),
-        ("previous run", _link(alert.previous_run_url, str(event.previous_run_id))),
-        ("alert id", e(alert.alert_id)),
-    ]
-    body = "".join(f"<tr><th align='left'>{name}</th><td>{value}</td></tr>" for name, value in rows)
-    return f"<html><body><h3>{e(headline(alert))}</h3><table>{body}</table></body></html>"
-
-
 # ---------------------------------------------------------------- JSON webhook
+
+ROW_KEYS = (
+    "regression_id",
+    "country",
+    "prompt_language",
+    "value_before",
+    "value_after",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+    "threshold",
+    "alpha",
+    "direction",
+)
 
 
 def _finite(value: object) -> object:
     return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _row_document(row: RegressionRow) -> dict[str, object]:
+    return {key: _finite(getattr(row, key)) for key in ROW_KEYS}
 
 
 def json_payload(alert: Alert) -> str:
@@ -176,8 +152,16 @@ def json_payload(alert: Alert) -> str:
     document = {
         "alert_id": alert.alert_id,
         "kind": alert.kind,
-        **{key: _finite(value) for key, value in asdict(event).items() if key != "detected_at"},
+        "event_id": event.event_id,
+        "model": event.model,
+        "previous_version": event.previous_version,
+        "version": event.version,
+        "metric": event.metric,
+        "previous_run_id": event.previous_run_id,
+        "run_id": event.run_id,
         "detected_at": event.detected_at.isoformat(),
+        "headline": _row_document(event.headline),
+        "affected": [_row_document(row) for row in event.rows],
         "owners": list(alert.owners),
         "run_url": alert.run_url,
         "previous_run_url": alert.previous_run_url,

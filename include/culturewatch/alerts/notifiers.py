@@ -19,7 +19,8 @@ from airflow.sdk import BaseNotifier
 
 from culturewatch.alerts.config import AlertsConfig
 from culturewatch.alerts.ledger import append_ledger, delivered
-from culturewatch.alerts.messages import Alert, email_html, headline, json_payload, slack_payload
+from culturewatch.alerts.markup import email_html, slack_payload
+from culturewatch.alerts.messages import Alert, headline, json_payload
 from culturewatch.alerts.plan import ledger_row
 from culturewatch.errors import CulturewatchError
 from culturewatch.settings import DataPaths
@@ -136,7 +137,7 @@ def deliver(alert: Alert, config: AlertsConfig, paths: DataPaths) -> list[str]:
         except Exception as exc:  # noqa: BLE001 - every channel is tried; the failures are raised below
             failures.append(f"{channel}: {exc}")
             continue
-        detail = ", ".join(alert.email_to) if channel == "email" else None
+        detail = "to: " + ", ".join(alert.email_to) if channel == "email" else None
         append_ledger(paths, [ledger_row(alert, channel, detail)])
         sent.append(channel)
     if failures:

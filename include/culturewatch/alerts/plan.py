@@ -1,5 +1,7 @@
-"""Which alerts to send now: regression events not yet delivered, recoveries of earlier
-regressions, minus muted models (recorded as muted, never sent later) and acknowledged alerts."""
+"""Which alerts to send now: one per regression event (a version pair's regression of one metric,
+every affected country and language in it) not yet delivered, and one per recovery of a series
+(model, metric) that had a regression alert, minus muted models (recorded as muted, never sent
+later) and acknowledged alerts."""
 
 from __future__ import annotations
 
@@ -7,13 +9,15 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from culturewatch.alerts.config import AlertsConfig
-from culturewatch.alerts.ledger import MUTED_CHANNEL, append_ledger, read_ledger, read_state
+from culturewatch.alerts.config import AlertsConfig, is_address
+from culturewatch.alerts.events import RegressionEvent, group_events
+from culturewatch.alerts.ledger import MUTED_CHANNEL, OpsState, append_ledger, read_ledger, read_state
 from culturewatch.alerts.messages import Alert, Kind, run_url
-from culturewatch.alerts.regressions import RegressionEvent, read_regressions
+from culturewatch.alerts.regressions import read_regressions
 from culturewatch.settings import DataPaths
 
 DEFAULT_UI_URL = "http://localhost:8080"
+DETAIL_SEPARATOR = " | "
 
 
 def ui_url(config: AlertsConfig) -> str:
@@ -43,7 +47,7 @@ def make_alert(config: AlertsConfig, kind: Kind, event: RegressionEvent) -> Aler
     channels = tuple(route.channels or config.configured_channels())
     email_to: tuple[str, ...] = ()
     if config.email is not None:
-        owners_mail = [owner for owner in route.owners if "@" in owner]
+        owners_mail = [owner for owner in route.owners if is_address(owner)]
         email_to = tuple(dict.fromkeys([*config.email.to, *route.email_to, *owners_mail]))
     url = ui_url(config)
     return Alert(
@@ -58,22 +62,28 @@ def make_alert(config: AlertsConfig, kind: Kind, event: RegressionEvent) -> Aler
     )
 
 
+def ledger_detail(alert: Alert, extra: str | None = None) -> str:
+    """`affected: all countries, JP/ja | <extra>`: what the alert covered when it was recorded."""
+    parts = [f"affected: {alert.event.affected()}", *([extra] if extra else [])]
+    return DETAIL_SEPARATOR.join(parts)
+
+
 def _ledger_row(alert: Alert, channel: str, status: str, now: datetime, detail: str | None) -> dict:
     event = alert.event
     return {
         "alert_id": alert.alert_id,
         "kind": alert.kind,
-        "regression_id": event.regression_id,
+        "regression_id": event.event_id,  # the event's id (its rows' ids are in the mart)
         "channel": channel,
         "status": status,
         "model": event.model,
         "previous_version": event.previous_version,
         "version": event.version,
         "metric": event.metric,
-        "country": event.country,
-        "prompt_language": event.prompt_language,
+        "country": event.headline.country,  # the headline row (null: all countries)
+        "prompt_language": event.headline.prompt_language,
         "recorded_at": now,
-        "detail": detail,
+        "detail": ledger_detail(alert, detail),
     }
 
 
@@ -82,54 +92,65 @@ def ledger_row(alert: Alert, channel: str, detail: str | None = None) -> dict[st
     return _ledger_row(alert, channel, "sent", datetime.now(UTC), detail)
 
 
+def _kind(event: RegressionEvent, config: AlertsConfig, open_series: set[tuple[str, str]]) -> Kind | None:
+    if event.direction == "regression":
+        return "regression"
+    if config.recovered_notices and event.series in open_series:
+        return "recovered"
+    return None
+
+
 def plan_alerts(config: AlertsConfig, paths: DataPaths, now: datetime | None = None) -> AlertPlan:
-    """The alerts due now, in detection order. Muted ones are written to the ledger here."""
+    """The alerts due now, in detection order. Muted ones are written to the ledger here.
+
+    Recoveries replay the events in detection order: a series (model, metric) opens at a
+    regression event whose alert reached someone (sent on a channel earlier, or due now) and
+    closes at the next improvement event, which is its one recovered notice."""
     now = now or datetime.now(UTC)
-    events = read_regressions(paths)
-    if events is None:
+    rows = read_regressions(paths)
+    if rows is None:
         return AlertPlan(note=f"no marts.alignment_regressions in {paths.warehouse} yet: nothing to alert on")
     if not config.configured_channels():
         return AlertPlan(note="no alert channel configured (alerts: slack/email/webhook): nothing sent")
     ledger = read_ledger(paths)
     state = read_state(paths)
     done = {(str(row["alert_id"]), str(row["channel"])) for row in ledger}
-    # a series (model, metric, country, language) is open from a regression alert until a recovery
-    open_series: set[tuple[object, ...]] = set()
-    for row in sorted(ledger, key=lambda row: row["recorded_at"]):
-        series = (row["model"], row["metric"], row["country"], row["prompt_language"])
-        if row["kind"] == "regression" and row["status"] == "sent":
-            open_series.add(series)
-        elif row["kind"] == "recovered":
-            open_series.discard(series)
+    told = {str(row["alert_id"]) for row in ledger if row["status"] == "sent"}
 
     plan = AlertPlan()
     muted_rows = []
-    for event in events:
-        if event.direction == "regression":
-            kind: Kind = "regression"
-        elif config.recovered_notices and event.series in open_series:
-            kind = "recovered"
-        else:
+    open_series: set[tuple[str, str]] = set()
+    for event in group_events(rows):
+        kind = _kind(event, config, open_series)
+        if kind is None:
             continue
         alert = make_alert(config, kind, event)
-        if (alert.alert_id, MUTED_CHANNEL) in done:
-            continue
-        if kind == "recovered":
+        if kind == "recovered":  # closes the series, whether sent, muted or acknowledged
             open_series.discard(event.series)
-        pending = [channel for channel in alert.channels if (alert.alert_id, channel) not in done]
-        if not pending:
-            continue
-        if alert.alert_id in state.acked:
-            plan.acknowledged.append(alert.alert_id)
-            continue
+        due = _due(alert, done, state, now)
         mute = state.muted(event.model, now)
-        if mute is not None:
+        if due == "mute" and mute is not None:
             plan.muted.append(alert)
             reason = f"muted until {mute.until.isoformat()} by {mute.actor or '?'}: {mute.reason or ''}"
             muted_rows.append(_ledger_row(alert, MUTED_CHANNEL, "muted", now, reason))
-            continue
-        if kind == "regression":  # told to someone: a later improvement is a recovery
-            open_series.add(event.series)
-        plan.to_send.append(alert)
+        elif due == "acked":
+            plan.acknowledged.append(alert.alert_id)
+        elif due == "send":
+            plan.to_send.append(alert)
+        if kind == "regression" and (due == "send" or alert.alert_id in told):
+            open_series.add(event.series)  # told to someone: a later improvement is a recovery
     append_ledger(paths, muted_rows)
     return plan
+
+
+def _due(alert: Alert, done: set[tuple[str, str]], state: OpsState, now: datetime) -> str | None:
+    """`send`, `mute` (record it as muted), `acked`, or None (nothing left to do)."""
+    if (alert.alert_id, MUTED_CHANNEL) in done:
+        return None
+    if all((alert.alert_id, channel) in done for channel in alert.channels):
+        return None
+    if alert.alert_id in state.acked:
+        return "acked"
+    if state.muted(alert.event.model, now) is not None:
+        return "mute"
+    return "send"

@@ -1,4 +1,5 @@
-"""Read regression events from `marts.alignment_regressions` (contract: see REGRESSION_COLUMNS)."""
+"""Read the rows of `marts.alignment_regressions` (contract: see REGRESSION_COLUMNS). The rows are
+grouped into regression events (one per version pair and metric) by `alerts.events`."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ REGRESSIONS_TABLE = "marts.alignment_regressions"
 
 
 @dataclass(frozen=True)
-class RegressionEvent:
+class RegressionRow:
     """One row of marts.alignment_regressions: one metric of one version pair, per country and
-    prompt language (null = not split that way). `difference` < 0 is worse."""
+    prompt language (both null: the version mean over the countries). `difference` < 0 is worse."""
 
     regression_id: str
     model: str
@@ -42,15 +43,15 @@ class RegressionEvent:
     detected_at: datetime
 
     @property
-    def series(self) -> tuple[str, str, str | None, str | None]:
-        """What a recovery is matched on: the same model, metric, country and language."""
-        return (self.model, self.metric, self.country, self.prompt_language)
+    def is_version_mean(self) -> bool:
+        """The version-level row (all countries, all languages)."""
+        return self.country is None and self.prompt_language is None
 
 
-REGRESSION_COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(RegressionEvent))
+REGRESSION_COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(RegressionRow))
 
 
-def read_regressions(paths: DataPaths) -> list[RegressionEvent] | None:
+def read_regressions(paths: DataPaths) -> list[RegressionRow] | None:
     """Every comparable regression or improvement, oldest first; None when the warehouse or the
     mart does not exist yet. A mart missing a contract column is an error naming it."""
     if not paths.warehouse.exists():
@@ -75,4 +76,4 @@ def read_regressions(paths: DataPaths) -> list[RegressionEvent] | None:
             "where is_comparable and direction in ('regression', 'improvement') "
             "order by detected_at, regression_id"
         ).fetchall()
-    return [RegressionEvent(*row) for row in rows]
+    return [RegressionRow(*row) for row in rows]

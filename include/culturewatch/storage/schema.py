@@ -130,9 +130,9 @@ VERSION_SIGHTING_SCHEMA = pa.schema(
 # append-only, under alerts/ledger/. A delivery in the ledger is never sent again.
 ALERT_LEDGER_SCHEMA = pa.schema(
     [
-        pa.field("alert_id", pa.string(), nullable=False),  # `<kind>:<regression_id>`
+        pa.field("alert_id", pa.string(), nullable=False),  # `<kind>:<event id>`: version pair x metric
         pa.field("kind", pa.string(), nullable=False),  # `regression` | `recovered`
-        pa.field("regression_id", pa.string(), nullable=False),
+        pa.field("regression_id", pa.string(), nullable=False),  # the event id (alerts.events)
         pa.field("channel", pa.string(), nullable=False),  # `slack` | `email` | `webhook` | `*` (muted)
         pa.field("status", pa.string(), nullable=False),  # `sent` | `muted`
         pa.field("model", pa.string(), nullable=False),
