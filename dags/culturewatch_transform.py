@@ -53,13 +53,15 @@ def culturewatch_transform():
     )
 
     @task(outlets=[MARTS])
-    def summarize() -> None:
-        from culturewatch.reporting.summary import deviation_ratio_table, run_ids
+    def summarize() -> list[dict]:
+        """Logs each run's deviation-ratio table; returns each model version's headline numbers."""
+        from culturewatch.reporting.summary import deviation_ratio_table, headline_numbers, run_ids
         from culturewatch.settings import data_paths
 
         paths = data_paths()
         for run_id in run_ids(paths):
             print(deviation_ratio_table(paths, run_id))
+        return headline_numbers(paths)
 
     @task
     def validate_marts() -> list[dict]:

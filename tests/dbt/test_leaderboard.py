@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+from culturewatch.reporting.summary import HEADLINE_COLUMNS, headline_numbers
+from culturewatch.settings import data_paths
 from tests.dbt.raw_fixture import dbt, fetch, questionnaire, write_events, write_responses
 from tests.dbt.wvs_fixture import response as wvs_response
 
@@ -82,7 +84,7 @@ def _events(data_dir: Path, run_id: str, instrument: str, version: str, hour: in
 
 
 @pytest.fixture(scope="module")
-def leaderboard(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("leaderboard")
     for run_id, version, answers, hour in (
         ("vsm-v1-old", "v1", HAND_ANSWERS, 10),
@@ -111,7 +113,12 @@ def leaderboard(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
     write_responses(data_dir, "spa-v1", "part-0.parquet", spa)
     _events(data_dir, "spa-v1", "wvs_culturespa", "v1", 11, 30)
     dbt(["build"], data_dir, tmp_path_factory.mktemp("dbt"))
-    rows = fetch(data_dir, "select * from marts.model_leaderboard")
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def leaderboard(built: Path) -> dict[str, dict[str, object]]:
+    rows = fetch(built, "select * from marts.model_leaderboard")
     return {str(row["model_version"]): row for row in rows}
 
 
@@ -144,3 +151,20 @@ def test_parse_rate_and_tokens_cover_every_run_of_the_version(
     assert leaderboard["v1"]["parse_rate"] == pytest.approx(52 / 53)
     assert leaderboard["v2"]["parse_rate"] == 1.0
     assert leaderboard["v1"]["prompt_tokens"] == 300 and leaderboard["v1"]["cost_usd"] is None
+
+
+def test_transform_summary_reports_each_versions_leaderboard_headlines(
+    built: Path, leaderboard: dict[str, dict[str, object]]
+) -> None:
+    summaries = headline_numbers(data_paths(built))
+    assert [summary["model_version"] for summary in summaries] == ["v2", "v1"]  # latest probed first
+    for summary in summaries:
+        row = leaderboard[str(summary["model_version"])]
+        expected = {name: row[name] for name in HEADLINE_COLUMNS if row[name] is not None}
+        assert summary == {
+            "model": row["model"],
+            "model_version": row["model_version"],
+            "n_runs": row["n_runs"],
+            **expected,
+        }
+    assert "mean_cas_aware" in summaries[1] and "mean_cas_aware" not in summaries[0]

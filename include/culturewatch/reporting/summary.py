@@ -1,4 +1,6 @@
-"""A per-country deviation-ratio table for a run, read from the marts (no metric computed here)."""
+"""What the transform DAG reports for each run: a per-country deviation-ratio table (task log)
+and the headline numbers of each model version (task output, shown in the run's XCom tab). Read
+from the marts; no metric is computed here."""
 
 from __future__ import annotations
 
@@ -19,6 +21,37 @@ left join main.countries as c on c.country_code = dr.country
 where dr.run_id = $run_id and dr.dimension = 'overall'
 order by dr.setting, dr.deviation_ratio desc nulls last, dr.country
 """
+
+
+HEADLINE_COLUMNS: tuple[str, ...] = (
+    "mean_deviation_ratio_aligned",
+    "mean_deviation_ratio_english",
+    "mean_cas_unaware",
+    "mean_cas_aware",
+    "mean_cas_cross_culture",
+    "mean_polarity_spearman_local",
+    "mean_self_consistency_vsm",
+    "parse_rate",
+    "cost_usd",
+)
+
+
+def headline_numbers(paths: DataPaths) -> list[dict[str, object]]:
+    """One entry per model version in marts.model_leaderboard with its non-null headline metrics,
+    most recently probed first."""
+    columns = ", ".join(HEADLINE_COLUMNS)
+    with connect_warehouse(paths) as con:
+        rows = con.execute(
+            f"select model, model_version, n_runs, {columns} from marts.model_leaderboard "
+            "order by last_probed_at desc nulls last, model, model_version"
+        ).fetchall()
+    summaries = []
+    for model, version, n_runs, *values in rows:
+        metrics = {
+            name: value for name, value in zip(HEADLINE_COLUMNS, values, strict=True) if value is not None
+        }
+        summaries.append({"model": model, "model_version": version, "n_runs": n_runs, **metrics})
+    return summaries
 
 
 def run_ids(paths: DataPaths) -> list[str]:
