@@ -6,12 +6,21 @@ self-instruct questions per topic (bad replies filtered, counts logged); `select
 culture-unaware and culture-aware and keeps the CRQPC pairs as the culture-joint SFT set (an MLflow
 dataset input); `train` fits LoRA with peft (loss per step; a diverging loss fails the run and
 registers nothing) and converts the adapter to GGUF; `register` logs it as a model and registers a
-version with alias `candidate`. `evaluate` serves base and candidate, probes both like any model
-version and builds the marts; `promote` reads `marts.cultural_alignment_score` for the two runs and
-moves `champion` only if the mean CAS improves and no country drops more than the threshold.
+version with alias `candidate`.
+
+`evaluate` measures how the adapter moves the answer distributions (held-out seed questions),
+probes the base version with the evaluation grid and gets the registered candidate probed like any
+other version: on the embedded default it serves the base GGUF with the registry version's GGUF
+adapter (downloaded from MLflow) through llama.cpp's OpenAI-compatible server and lets the watch
+(`discovery.watch.watch_once`) find it in the registry as `mlflow:<name>/v<N>` and probe it; in
+production vLLM serves the adapter (`--enable-lora`) and the fleet's `culturewatch_watch` probes it.
+The task emits the raw-responses Asset, so the transform DAG builds the marts; the promotion is
+decided by `culturewatch_promote` (scheduled on the marts Asset) from those marts, once the
+candidate's own probe run is in them.
 
 Params: `config` — the retraining YAML (default: the embedded default, config/retrain.yaml);
-`evaluate` — also evaluate and decide promotion (default true).
+`evaluate` — also evaluate: probe base and candidate (default true; the promotion follows in
+`culturewatch_promote`).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, task
 from pendulum import datetime
 
+from culturewatch.assets import RAW_RESPONSES
 from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG
 
 
@@ -29,7 +39,7 @@ from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG
     default_args={"owner": "culturewatch", "retries": 2},
     params={
         "config": Param(str(DEFAULT_RETRAIN_CONFIG), type="string", description="retraining YAML"),
-        "evaluate": Param(True, type="boolean", description="probe the candidate and decide promotion"),
+        "evaluate": Param(True, type="boolean", description="probe base and candidate (promotion follows)"),
     },
     tags=["culturewatch", "retrain", "culturespa"],
     doc_md=__doc__,
@@ -77,24 +87,16 @@ def culturewatch_retrain():
     def evaluation_wanted(params: dict | None = None) -> bool:
         return bool(params["evaluate"])
 
-    @task
-    def evaluate(registered: dict) -> str:
+    @task(outlets=[RAW_RESPONSES])
+    def evaluate(registered: dict) -> dict:
         from culturewatch.culturespa.pipeline import evaluate
         from culturewatch.settings import data_paths
 
-        print(evaluate(data_paths(), registered["retrain_id"]))
-        return registered["retrain_id"]
-
-    @task
-    def promote(retrain_id: str) -> dict:
-        from culturewatch.culturespa.pipeline import promote
-        from culturewatch.settings import data_paths
-
-        return promote(data_paths(), retrain_id)
+        # the marts are the transform DAG's (raw Asset); the decision is culturewatch_promote's
+        return evaluate(data_paths(), registered["retrain_id"], build=False)
 
     registered = register(train(select(generate(start()))))
-    evaluation_wanted() >> (evaluated := evaluate(registered))
-    promote(evaluated)
+    evaluation_wanted() >> evaluate(registered)
 
 
 culturewatch_retrain()

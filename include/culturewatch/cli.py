@@ -167,10 +167,50 @@ def _serve_model(args: argparse.Namespace) -> None:
         server.stop()
 
 
+def _serve_candidate(args: argparse.Namespace) -> None:
+    """Serve a registry version of the config's registered model (base GGUF + its GGUF adapter from
+    MLflow) until interrupted, with a fleet config that lets the watch find and probe it."""
+    from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG, load_retrain_config
+    from culturewatch.culturespa.serving import (
+        candidate_fleet_config,
+        evaluation_client,
+        evaluation_grid,
+        serve_registered_adapter,
+    )
+    from culturewatch.culturespa.tracking import registered_model_name, tracking_uri
+
+    paths = data_paths(args.data_dir)
+    config = load_retrain_config(args.config or DEFAULT_RETRAIN_CONFIG)
+    name = registered_model_name(config.mlflow, config.base_model.name)
+    folder = paths.root / "retrain" / "served" / name
+    with serve_registered_adapter(paths, config, name, args.serve, port=args.port, workdir=folder) as served:
+        fleet = candidate_fleet_config(
+            folder / "fleet.yaml",
+            served,
+            evaluation_grid(config),
+            evaluation_client(config),
+            tracking_uri(paths, config.mlflow),
+            config.evaluation.quality,
+        )
+        print(
+            f"serving {served.probe_as}@{served.identity} at {served.base_url} "
+            f"(adapter {served.adapter_gguf})"
+        )
+        print(f"watch it: culturewatch watch --config {fleet}   (Ctrl-C stops the server)", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+
+
 def _retrain(args: argparse.Namespace) -> None:
     from culturewatch.culturespa import pipeline
     from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG
 
+    if args.serve:
+        _serve_candidate(args)
+        return
     paths = data_paths(args.data_dir)
     state = pipeline.run_all(
         args.config or DEFAULT_RETRAIN_CONFIG, paths, evaluate_candidate=not args.no_evaluate
@@ -178,10 +218,17 @@ def _retrain(args: argparse.Namespace) -> None:
     training, registered = state.get("training", {}), state.get("registered", {})
     print(f"retraining {state['retrain_id']}: {paths.root / 'retrain' / state['retrain_id']}")
     print(f"training: {training}")
-    print(f"registered: {registered.get('name')} v{registered.get('version')} (alias candidate)")
+    print(
+        f"registered: {registered.get('name')} v{registered.get('version')} (alias candidate), probed as "
+        f"{registered.get('probe_as')}@{registered.get('model_version')}"
+    )
     if "evaluation" in state:
         print(f"evaluation: {state['evaluation']}")
-        print(f"promotion: {state.get('promotion')}")
+        promotion = state.get("promotion") or {}
+        if promotion:
+            print(f"promotion: {promotion.get('decision')}: {'; '.join(promotion.get('reasons', []))}")
+        else:
+            print(f"promotion: waiting: {state.get('promotion_waiting')}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -263,6 +310,13 @@ def parser() -> argparse.ArgumentParser:
     retrain.add_argument(
         "--no-evaluate", action="store_true", help="stop after registration (no probe, marts or promotion)"
     )
+    retrain.add_argument(
+        "--serve",
+        metavar="ALIAS_OR_VERSION",
+        help="instead: serve that registry version (e.g. candidate, champion, 3) with its adapter on "
+        "the local llama.cpp server until interrupted, and write a fleet config the watch can use",
+    )
+    retrain.add_argument("--port", type=int, help="with --serve: the port (default evaluation.port)")
     retrain.set_defaults(handler=_retrain)
 
     from culturewatch.ops_cli import add_ops_commands

@@ -252,3 +252,13 @@ def test_env_example_values_are_usable() -> None:
         assert values[name].isdigit(), name
     assert len({values[name] for name in values if name.endswith("_PORT")}) == 4, "ports collide"
     assert Path(values["LLAMA_MODEL_FILE"]).suffix == ".gguf"
+
+
+def test_gpu_queue_workers_share_the_model_and_adapter_volumes_with_vllm(services: dict[str, dict]) -> None:
+    """The retraining (gpu queue) reads base models and writes the adapters vLLM loads."""
+    vllm_mounts = set(services["vllm"]["volumes"])
+    assert {"models:/models:ro", "lora-adapters:/adapters:ro"} <= vllm_mounts
+    for name in ("airflow-worker-gpu", "airflow-worker-cpu"):
+        mounts = set(services[name]["volumes"])
+        assert {"models:/models:ro", "lora-adapters:/adapters"} <= mounts, name
+        assert set(services["airflow-scheduler"]["volumes"]) <= mounts, name  # the data volumes too

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from culturewatch.errors import InputFileError
+from culturewatch.quality.config import QualityThresholds
 from culturewatch.yaml_files import load_model
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -147,6 +148,17 @@ class EvaluationSpec(_Strict):
     port: int = Field(default=8097, ge=1024, le=65535, description="local server for the candidate")
     held_out_questions: int = Field(
         default=20, ge=1, description="seed questions for the base-vs-candidate distribution comparison"
+    )
+    probe_as: str | None = Field(
+        default=None,
+        description="the configured model (fleet config `models[].name`, discovery `probe_as`) the "
+        "candidate's probes are recorded under; default: base_model.name, so the candidate is a version "
+        "of the base model in the marts. In production: the vLLM LoRA module name it is served as",
+    )
+    quality: QualityThresholds = Field(
+        default_factory=QualityThresholds,
+        description="data-quality thresholds of the base's and the candidate's evaluation runs (the "
+        "raw checkpoints, as for every probe run)",
     )
 
 

@@ -3,9 +3,16 @@ the retrain DAG: start → generate → select → train → register → evalua
 
 Everything of one retraining lives in `<data dir>/retrain/<retrain id>/` (the id is a digest of
 the config, so re-running the same config resumes it): `state.json` (MLflow run id, registry
-version, probe run ids), `generated_questions.jsonl`, `generation_prompts.jsonl`,
-`answers.jsonl`, `sft.jsonl` (format: `sft_data`), `base_hf/`, `adapter/`, `adapter.gguf`.
-A step whose output exists returns it without redoing the work.
+version, probe run ids, the promotion decision), `generated_questions.jsonl`,
+`generation_prompts.jsonl`, `answers.jsonl`, `sft.jsonl` (format: `sft_data`), `base_hf/`,
+`adapter/`, `adapter.gguf`, `candidate/` (the adapter as downloaded from the registry, the fleet
+config the candidate was watched with, the server log). A step whose output exists returns it
+without redoing the work.
+
+The candidate's version identity is the registry's, `mlflow:<registered name>/v<N>`, exactly as
+the watch records it (`discovery.registry.registry_identity`), probed as `evaluation.probe_as`
+(default: the base model's configured name, so base and candidate are two versions of one model in
+the marts). `promote` decides only from the marts, after the candidate's own probe run is there.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from culturewatch.config.schema import ClientLimits, ModelEndpoint, ProbeConfig, ProbeGrid
+from culturewatch.config.schema import ClientLimits, ModelEndpoint, ProbeConfig
 from culturewatch.culturespa.config import RetrainConfig, load_retrain_config
 from culturewatch.culturespa.questions import SurveyQuestion
 from culturewatch.errors import CulturewatchError
@@ -373,42 +380,146 @@ def register(paths: DataPaths, retrain_id: str) -> dict[str, object]:
             {"base_model": work.config.base_model.model_dump(mode="json")},
             tags,
         )
-    sha = str(training["adapter_gguf_sha256"])[:8]  # type: ignore[index]
+    from culturewatch.culturespa.serving import probe_as
+    from culturewatch.discovery.registry import registry_identity
+
     summary = {
         "name": registered.name,
         "version": registered.version,
         "model_uri": registered.model_uri,
-        "model_version": f"culturespa-v{registered.version}-{sha}",
+        # the version identity the watch records for this registry version, and the model it is
+        # probed as: what the candidate's rows carry in raw and the marts
+        "model_version": registry_identity(registered.name, registered.version),
+        "probe_as": probe_as(work.config),
     }
     work.update(registered=summary)
     return summary
 
 
 def _eval_config(work: RetrainWork, base_url: str, version: str) -> ProbeConfig:
-    spec = work.config.evaluation
+    """The base's evaluation probe: the same grid the candidate is watched and probed with."""
+    from culturewatch.culturespa.serving import evaluation_client, evaluation_grid
+
+    endpoint = ModelEndpoint(
+        name=work.config.base_model.name,
+        base_url=base_url,
+        version=version,
+        quality=work.config.evaluation.quality,
+    )
     return ProbeConfig(
-        models=[ModelEndpoint(name=work.config.base_model.name, base_url=base_url, version=version)],
-        grid=ProbeGrid(
-            instrument="wvs_culturespa",
-            settings=["english"],
-            countries=spec.countries,
-            items=spec.items,
-            strategies=list(spec.strategies),
-            max_tokens=8,
-        ),
-        client=ClientLimits(concurrency=work.config.endpoint.concurrency, max_retries=1, batch_size=48),
+        models=[endpoint], grid=evaluation_grid(work.config), client=evaluation_client(work.config)
     )
 
 
-def _probe(paths: DataPaths, config: ProbeConfig, version: str) -> str:
-    from culturewatch.instruments.loader import load_instrument
-    from culturewatch.probing.plan import build_specs
+def _run_specs(paths: DataPaths, specs: list) -> list[dict[str, object]]:
+    """What the probe DAG does with its specs: ask (resumable), then the raw quality gate."""
     from culturewatch.probing.runner import run_probe
+    from culturewatch.quality.gates import gate_raw
 
-    specs = build_specs(config, load_instrument("wvs_culturespa"), {config.models[0].name: version})
     for spec in specs:
         run_probe(spec, paths)
-    return specs[0].run_id
+    return gate_raw(paths, specs)
+
+
+def _probed(paths: DataPaths, run_id: str) -> bool:
+    from culturewatch.discovery.probed import counts_as_probed, run_states
+
+    return any(
+        state.run_id == run_id and counts_as_probed(state, "wvs_culturespa") for state in run_states(paths)
+    )
+
+
+def probe_base(paths: DataPaths, retrain_id: str) -> str:
+    """The base version probed with the evaluation grid through its own endpoint (the configured
+    URL or the GGUF served locally); nothing is asked when its run is already complete."""
+    from culturewatch.instruments.loader import load_instrument
+    from culturewatch.probing.plan import build_specs, run_id_for
+
+    work = RetrainWork.open(paths, retrain_id)
+    version = work.config.base_model.version
+    instrument = load_instrument("wvs_culturespa")
+    planned = _eval_config(work, "http://127.0.0.1:1/v1", version)
+    run_id = run_id_for(planned.models[0], version, planned.grid, instrument)
+    if _probed(paths, run_id):
+        return run_id
+    with _base_endpoint(paths, work) as base_url:
+        config = _eval_config(work, base_url, version)
+        verdicts = _run_specs(paths, build_specs(config, instrument, {config.models[0].name: version}))
+    log.info("base %s@%s probed: %s", work.config.base_model.name, version, verdicts)
+    return run_id
+
+
+def probe_candidate(paths: DataPaths, retrain_id: str) -> dict[str, object]:
+    """The registered candidate served and probed the way the watch probes any registry version.
+
+    Embedded default (no `endpoint.base_url`): the registry version holding `candidate` is served by
+    llama.cpp with its GGUF adapter downloaded from MLflow (`culturespa.serving`), the watch polls the
+    registry and the endpoint (`watch_once` on `candidate/fleet.yaml`), and every version it lists to
+    probe is probed as the probe DAG would (plan with model + version, ask, raw gate). With a remote
+    endpoint the adapter is served by vLLM and the fleet's own watch DAG probes it: nothing to do
+    here (the promote DAG decides once its run is in the marts)."""
+    from culturewatch.culturespa.serving import (
+        candidate_fleet_config,
+        evaluation_client,
+        evaluation_grid,
+        serve_registered_adapter,
+    )
+    from culturewatch.culturespa.tracking import tracking_uri
+    from culturewatch.discovery.registry import registry_identity
+    from culturewatch.discovery.watch import watch_once
+    from culturewatch.probing.orchestrate import plan_probe
+
+    work = RetrainWork.open(paths, retrain_id)
+    registered = work.state().get("registered")
+    if not registered:
+        raise CulturewatchError(f"retraining {retrain_id}: register the candidate before probing it")
+    name, version = str(registered["name"]), str(registered["version"])  # type: ignore[index]
+    identity = registry_identity(name, version)
+    if work.config.endpoint.base_url is not None:
+        summary: dict[str, object] = {
+            "served_by": "fleet",
+            "identity": identity,
+            "note": "served by the fleet's vLLM (--enable-lora); the watch DAG probes it",
+        }
+        work.update(candidate_probe=summary)
+        return summary
+    folder = work.root / "candidate"
+    config = work.config
+    with serve_registered_adapter(paths, config, name, version, workdir=folder) as served:
+        fleet = candidate_fleet_config(
+            folder / "fleet.yaml",
+            served,
+            evaluation_grid(config),
+            evaluation_client(config),
+            tracking_uri(paths, config.mlflow),
+            config.evaluation.quality,
+        )
+        watched = watch_once(fleet, paths, watch_id=f"retrain__{retrain_id}")
+        if watched.errors:
+            raise CulturewatchError(
+                f"the watch could not read the candidate's endpoint or registry: {watched.errors}"
+            )
+        targets = [target for target in watched.to_probe if target.version == served.identity]
+        verdicts = []
+        for target in targets:
+            verdicts += _run_specs(paths, plan_probe(fleet, model=target.model, version=target.version))
+    ours = [
+        t for t in watched.to_probe + watched.already_probed + watched.in_progress if t.version == identity
+    ]
+    if not ours:
+        raise CulturewatchError(
+            f"the watch did not list the candidate {identity} (watch: {watched.summary()})"
+        )
+    summary = {
+        "served_by": "local",
+        "identity": identity,
+        "model": ours[0].model,
+        "run_id": ours[0].run_id,
+        "watch": watched.summary(),
+        "verdicts": [{key: verdict.get(key) for key in ("run_id", "status")} for verdict in verdicts],
+    }
+    work.update(candidate_probe=summary)
+    return summary
 
 
 def _held_out_prompts(work: RetrainWork):
@@ -458,69 +569,153 @@ def measure_shift(paths: DataPaths, retrain_id: str) -> dict[str, object]:
 
 
 def evaluate(paths: DataPaths, retrain_id: str, build: bool = True) -> dict[str, object]:
-    """The candidate's distribution shift, then base and candidate probed with the evaluation grid
-    like any model version (raw Parquet, cached calls) and the marts built."""
+    """The candidate's distribution shift, the base probed with the evaluation grid, the registered
+    candidate served and probed through the watch (`probe_candidate`), and (with `build`: the CLI)
+    the marts built. In Airflow the transform DAG builds them (this task emits the raw Asset) and
+    the promote DAG decides."""
     import mlflow
 
     work = RetrainWork.open(paths, retrain_id)
     shift = work.state().get("shift") or measure_shift(paths, retrain_id)
-    state = work.state()
-    candidate_version = str(state["registered"]["model_version"])  # type: ignore[index]
-    base_version = work.config.base_model.version
-    with _base_endpoint(paths, work) as base_url:
-        base_run = _probe(paths, _eval_config(work, base_url, base_version), base_version)
-    with _base_endpoint(
-        paths, work, port=work.config.evaluation.port, lora=work.root / "adapter.gguf"
-    ) as url:
-        candidate_run = _probe(paths, _eval_config(work, url, candidate_version), candidate_version)
+    base_run = probe_base(paths, retrain_id)
+    candidate = probe_candidate(paths, retrain_id)
     if build:
         from culturewatch.transform.dbt_build import build_marts
 
         build_marts(paths)
+    tags = {"culturewatch.base_probe_run": base_run}
+    if candidate.get("run_id"):
+        tags["culturewatch.candidate_probe_run"] = str(candidate["run_id"])
     with _mlflow_run(paths, work):
-        mlflow.set_tags(
-            {"culturewatch.base_probe_run": base_run, "culturewatch.candidate_probe_run": candidate_run}
-        )
-    summary = {"base_run_id": base_run, "candidate_run_id": candidate_run, "shift": shift}
+        mlflow.set_tags(tags)
+    summary = {
+        "base_run_id": base_run,
+        "candidate_run_id": candidate.get("run_id"),
+        "candidate": candidate,
+        "shift": shift,
+    }
     work.update(evaluation=summary)
     return summary
 
 
+def _decision_refs(work: RetrainWork):
+    from culturewatch.culturespa.promotion import VersionRef
+    from culturewatch.culturespa.serving import probe_as
+    from culturewatch.discovery.registry import registry_identity
+
+    registered: dict = work.state()["registered"]  # type: ignore[assignment]
+    base = VersionRef(work.config.base_model.name, work.config.base_model.version)
+    # the identity the watch records (also for candidates registered before it was the label)
+    identity = registry_identity(str(registered["name"]), str(registered["version"]))
+    candidate = VersionRef(str(registered.get("probe_as") or probe_as(work.config)), identity)
+    return base, candidate
+
+
 def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
-    """Decide from the marts (base run vs candidate run); log CAS before/after, the decision and its
-    reasons; move `champion` only when the rule passes."""
+    """Decide from the marts, after the candidate's own probe run is there: `marts.runs` names the
+    candidate's complete run and the base's complete run of the same grid, and
+    `marts.cultural_alignment_score` gives their CAS (read-only; nothing recomputed here). CAS
+    before/after, the rule, the decision and its reasons are logged to the retraining's MLflow
+    run; `champion` moves only when the rule passes. Raises `NotProbedYet` while a run is missing.
+    Decided once: a second call returns the recorded decision."""
     import mlflow
 
-    from culturewatch.culturespa.promotion import cas_from_marts, decide
+    from culturewatch.culturespa.promotion import cas_from_marts, decide, runs_to_compare
     from culturewatch.culturespa.registry import set_champion
 
     work = RetrainWork.open(paths, retrain_id)
     state = work.state()
-    evaluation, registered = state.get("evaluation"), state.get("registered")
-    if not evaluation or not registered:
-        raise CulturewatchError(f"retraining {retrain_id}: evaluate the candidate before promoting it")
-    before = cas_from_marts(paths, str(evaluation["base_run_id"]))  # type: ignore[index]
-    after = cas_from_marts(paths, str(evaluation["candidate_run_id"]))  # type: ignore[index]
-    decision = decide(before, after, work.config.promotion)
+    if state.get("promotion"):
+        return state["promotion"]  # type: ignore[return-value]
+    registered = state.get("registered")
+    if not registered:
+        raise CulturewatchError(f"retraining {retrain_id}: no registered candidate to promote")
+    base, candidate = _decision_refs(work)
+    runs = runs_to_compare(paths, base, candidate)
+    before = cas_from_marts(paths, runs.base_run_id)
+    after = cas_from_marts(paths, runs.candidate_run_id)
+    spec = work.config.promotion
+    decision = decide(before, after, spec)
+    outcome = "champion" if decision.promote else "rejected"
+    record = {
+        **decision.to_dict(),
+        "decision": outcome,
+        "registered_model": registered["name"],  # type: ignore[index]
+        "registered_version": registered["version"],  # type: ignore[index]
+        "base": {"model": base.model, "model_version": base.version, "run_id": runs.base_run_id},
+        "candidate": {
+            "model": candidate.model,
+            "model_version": candidate.version,
+            "run_id": runs.candidate_run_id,
+        },
+        "rule": spec.model_dump(mode="json"),
+        "cas_before": {f"{country}/{strategy}": cas for (country, strategy), cas in sorted(before.items())},
+        "cas_after": {f"{country}/{strategy}": cas for (country, strategy), cas in sorted(after.items())},
+        "source": "marts.cultural_alignment_score",
+    }
     with _mlflow_run(paths, work):
+        mlflow.log_params(
+            {
+                "promotion_strategies": ",".join(spec.strategies),
+                "promotion_max_country_drop": spec.max_country_drop,
+                "promotion_min_mean_improvement": spec.min_mean_improvement,
+            }
+        )
         for (country, strategy), cas in before.items():
             mlflow.log_metric(f"cas_before_{strategy}_{country}", cas)
         for (country, strategy), cas in after.items():
             mlflow.log_metric(f"cas_after_{strategy}_{country}", cas)
+        metrics = {"promoted": float(decision.promote), "promotion_cells": float(len(decision.deltas))}
         if decision.mean_before is not None and decision.mean_after is not None:
-            mlflow.log_metrics(
-                {"cas_mean_before": decision.mean_before, "cas_mean_after": decision.mean_after}
-            )
+            metrics |= {
+                "cas_mean_before": decision.mean_before,
+                "cas_mean_after": decision.mean_after,
+                "cas_mean_delta": decision.mean_after - decision.mean_before,
+            }
+        if decision.deltas:
+            metrics["cas_worst_cell_delta"] = min(decision.deltas.values())
+        mlflow.log_metrics(metrics)
         mlflow.set_tags(
-            {"culturewatch.promotion": "champion" if decision.promote else "rejected",
-             "culturewatch.promotion_reasons": "; ".join(decision.reasons)[:5000]}
-        )  # fmt: skip
-        mlflow.log_dict(decision.to_dict(), "evaluation/promotion_decision.json")
+            {
+                "culturewatch.promotion": outcome,
+                "culturewatch.promotion_reasons": "; ".join(decision.reasons)[:5000],
+                "culturewatch.base_probe_run": runs.base_run_id,
+                "culturewatch.candidate_probe_run": runs.candidate_run_id,
+            }
+        )
+        mlflow.log_dict(record, "evaluation/promotion_decision.json")
     if decision.promote:
         set_champion(str(registered["name"]), str(registered["version"]))  # type: ignore[index]
-    summary = decision.to_dict()
-    work.update(promotion=summary)
-    return summary
+    work.update(promotion=record)
+    log.info("retraining %s: %s (%s)", retrain_id, outcome, "; ".join(decision.reasons))
+    return record
+
+
+def promote_pending(paths: DataPaths) -> dict[str, object]:
+    """Every retraining with a registered candidate and no decision yet: decide those whose runs
+    are in the marts, list the others as waiting (the promote DAG, after every transform)."""
+    from culturewatch.culturespa.promotion import NotProbedYet
+
+    decided: dict[str, object] = {}
+    waiting: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    root = paths.root / "retrain"
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (folder / "retrain.yaml").is_file():
+            continue
+        try:
+            state = RetrainWork.open(paths, folder.name).state()
+            if not state.get("registered") or state.get("promotion") or state.get("failed"):
+                continue
+            decided[folder.name] = promote(paths, folder.name)
+        except NotProbedYet as exc:
+            waiting[folder.name] = str(exc)
+        except Exception as exc:  # one broken retraining must not block the others' decisions
+            log.exception("retraining %s: promotion failed", folder.name)
+            errors[folder.name] = f"{type(exc).__name__}: {exc}"
+    if errors:
+        raise CulturewatchError(f"promotion failed for {errors} (decided: {sorted(decided)})")
+    return {"decided": decided, "waiting": waiting}
 
 
 def run_all(config_path: Path | str, paths: DataPaths, evaluate_candidate: bool = True) -> dict[str, object]:
@@ -531,6 +726,12 @@ def run_all(config_path: Path | str, paths: DataPaths, evaluate_candidate: bool 
     train(paths, retrain_id)
     register(paths, retrain_id)
     if evaluate_candidate:
+        from culturewatch.culturespa.promotion import NotProbedYet
+
         evaluate(paths, retrain_id)
-        promote(paths, retrain_id)
+        try:
+            promote(paths, retrain_id)
+        except NotProbedYet as exc:  # e.g. a quarantined run: the promote DAG decides after a re-probe
+            log.warning("retraining %s: promotion waits: %s", retrain_id, exc)
+            RetrainWork.open(paths, retrain_id).update(promotion_waiting=str(exc))
     return {"retrain_id": retrain_id, **RetrainWork.open(paths, retrain_id).state()}

@@ -5,6 +5,11 @@ the candidate's run score in `marts.cultural_alignment_score`, the candidate's m
 the base's by more than `min_mean_improvement`, and no cell may drop by more than
 `max_country_drop` CAS points. A cell the base scores but the candidate does not is a failure
 (nothing is promoted on missing evidence); so is having no comparable cell at all.
+
+The two runs compared are found in `marts.runs` (read-only, never recomputed here: the metrics are
+defined once, in dbt): the candidate's latest complete `wvs_culturespa` run of its registry identity
+(`mlflow:<name>/v<N>`, probed as the configured model), and the base version's complete run with the
+same grid (run ids end in the digest of grid + instrument version, `probing.plan.run_id_for`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from culturewatch.culturespa.config import PromotionSpec
+from culturewatch.errors import CulturewatchError
 from culturewatch.settings import DataPaths
+
+INSTRUMENT = "wvs_culturespa"
 
 Scores = dict[tuple[str, str], float]
 """(country, strategy) → CAS."""
@@ -79,3 +87,70 @@ def cas_from_marts(
             [run_id, style, variant, language],
         ).fetchall()
     return {(str(country), str(strategy)): float(cas) for country, strategy, cas in rows}
+
+
+class NotProbedYet(CulturewatchError):
+    """The marts do not hold a complete run of the candidate (or of the base with its grid) yet."""
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """A model version as the marts record it: the configured model name and the version identity."""
+
+    model: str
+    version: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.model}@{self.version}"
+
+
+@dataclass(frozen=True)
+class ComparedRuns:
+    base_run_id: str
+    candidate_run_id: str
+
+
+def grid_digest(run_id: str) -> str:
+    """The grid + instrument-version digest that ends a run id (`<model>--<version>--<digest>`)."""
+    return run_id.rsplit("--", 1)[-1]
+
+
+def _version_runs(paths: DataPaths, ref: VersionRef) -> list[tuple[str, str]]:
+    """(run_id, status) of the version's runs of the CultureSPA instrument, newest first."""
+    from culturewatch.storage.warehouse import connect_warehouse
+
+    if not paths.warehouse.is_file():
+        raise NotProbedYet(f"no warehouse at {paths.warehouse} yet (no dbt build)")
+    with connect_warehouse(paths) as connection:
+        rows = connection.execute(
+            "select run_id, status from marts.runs where model = ? and model_version = ? "
+            "and instrument = ? order by finished_at desc nulls last, started_at desc, run_id",
+            [ref.model, ref.version, INSTRUMENT],
+        ).fetchall()
+    return [(str(run_id), str(status)) for run_id, status in rows]
+
+
+def runs_to_compare(paths: DataPaths, base: VersionRef, candidate: VersionRef) -> ComparedRuns:
+    """The candidate's latest complete run and the base's complete run with the same grid, from
+    `marts.runs`; NotProbedYet names what is missing (a quarantined or running run is not used)."""
+    candidate_runs = _version_runs(paths, candidate)
+    complete = [run_id for run_id, status in candidate_runs if status == "complete"]
+    if not complete:
+        seen = ", ".join(f"{run_id} ({status})" for run_id, status in candidate_runs) or "none"
+        raise NotProbedYet(
+            f"no complete {INSTRUMENT} run of the candidate {candidate.label} in the marts (runs: {seen})"
+        )
+    base_runs = dict(_version_runs(paths, base))
+    for run_id in complete:
+        matching = [
+            base_run
+            for base_run, status in base_runs.items()
+            if status == "complete" and grid_digest(base_run) == grid_digest(run_id)
+        ]
+        if matching:
+            return ComparedRuns(matching[0], run_id)
+    raise NotProbedYet(
+        f"no complete run of the base {base.label} with the grid of the candidate's run {complete[0]} "
+        f"(grid digest {grid_digest(complete[0])}); base runs: {base_runs or 'none'}"
+    )
