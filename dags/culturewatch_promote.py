@@ -40,7 +40,7 @@ def culturewatch_promote():
     def decide() -> dict:
         import json
 
-        from culturewatch.culturespa.pipeline import promote_pending
+        from culturewatch.culturespa.promote_step import promote_pending
         from culturewatch.settings import data_paths
 
         outcome = promote_pending(data_paths())

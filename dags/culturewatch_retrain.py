@@ -89,7 +89,7 @@ def culturewatch_retrain():
 
     @task(outlets=[RAW_RESPONSES])
     def evaluate(registered: dict) -> dict:
-        from culturewatch.culturespa.pipeline import evaluate
+        from culturewatch.culturespa.evaluation import evaluate
         from culturewatch.settings import data_paths
 
         # the marts are the transform DAG's (raw Asset); the decision is culturewatch_promote's

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.culturespa import pipeline
+from culturewatch.culturespa import evaluation, pipeline, promote_step
+from culturewatch.culturespa.work import RetrainWork
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,7 @@ def test_retrain_registers_a_candidate_the_watch_probes_and_promotes_from_the_ma
     assert selection["method"] in {"crqpc", "rds"} and selection["counts"]["selected"] >= 4, selection
     training = pipeline.train(paths, retrain_id)
     registered = pipeline.register(paths, retrain_id)
-    work = pipeline.RetrainWork.open(paths, retrain_id)
+    work = RetrainWork.open(paths, retrain_id)
 
     # the issue's criterion, on the losses MLflow recorded per step
     history = [
@@ -96,7 +97,7 @@ def test_retrain_registers_a_candidate_the_watch_probes_and_promotes_from_the_ma
     assert registered["model_version"] == f"mlflow:{registered['name']}/v{registered['version']}"
     assert registered["probe_as"] == "qwen2.5-coder-0.5b-instruct"
 
-    shift = pipeline.measure_shift(paths, retrain_id)
+    shift = evaluation.measure_shift(paths, retrain_id)
     print(f"training {training}; distribution shift {shift}")
     # ~60 % of held-out prompts put an option among both models' top-20 logprobs (12 of 20, 12 of 30
     # measured): 16 prompts leave ~9 to compare
@@ -106,8 +107,8 @@ def test_retrain_registers_a_candidate_the_watch_probes_and_promotes_from_the_ma
 
     # the base version with the evaluation grid; then the registry version served (adapter from the
     # MLflow artifact), found by the watch and probed through that server
-    base_run = pipeline.probe_base(paths, retrain_id)
-    candidate = pipeline.probe_candidate(paths, retrain_id)
+    base_run = evaluation.probe_base(paths, retrain_id)
+    candidate = evaluation.probe_candidate(paths, retrain_id)
     identity = registered["model_version"]
     assert candidate["served_by"] == "local" and candidate["identity"] == identity
     assert candidate["watch"]["to_probe"] == [f"qwen2.5-coder-0.5b-instruct@{identity}"], candidate
@@ -146,7 +147,7 @@ def test_retrain_registers_a_candidate_the_watch_probes_and_promotes_from_the_ma
     assert [row[0] for row in leaderboard] == ["gguf-1d9614638d18", identity]
     assert runs == {base_run: "complete", candidate["run_id"]: "complete"}
 
-    decision = pipeline.promote(paths, retrain_id)
+    decision = promote_step.promote(paths, retrain_id)
     print(f"promotion: {decision}")
     assert decision["base"]["run_id"] == base_run
     assert decision["candidate"]["run_id"] == candidate["run_id"]
@@ -164,7 +165,7 @@ def test_retrain_registers_a_candidate_the_watch_probes_and_promotes_from_the_ma
     assert logged["decision"] == decision["decision"] and logged["reasons"] == decision["reasons"]
     aliases = mlflow.MlflowClient().get_registered_model(registered["name"]).aliases
     assert ("champion" in aliases) == decision["promote"]
-    assert pipeline.promote(paths, retrain_id) == decision  # decided once
+    assert promote_step.promote(paths, retrain_id) == decision  # decided once
     print(
         f"timing: retrain+shift {trained_at - started:.0f} s, probes {probed_at - trained_at:.0f} s, "
         f"dbt build {built_at - probed_at:.0f} s, total {time.monotonic() - started:.0f} s"

@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from culturewatch.culturespa import pipeline
+from culturewatch.culturespa import pipeline, promote_step
 from culturewatch.culturespa.promotion import NotProbedYet, VersionRef, grid_digest, runs_to_compare
+from culturewatch.culturespa.work import RetrainWork
 
 MODEL = "qwen2.5-coder-0.5b-instruct"
 BASE_VERSION = "gguf-1d9614638d18"
@@ -123,7 +124,7 @@ def retraining(paths, tmp_path: Path):
     config = tmp_path / "retrain.yaml"
     config.write_text(CONFIG)
     retrain_id = pipeline.start(config, paths)
-    work = pipeline.RetrainWork.open(paths, retrain_id)
+    work = RetrainWork.open(paths, retrain_id)
     client = mlflow.MlflowClient()
     client.create_registered_model(REGISTERED)
     version = client.create_model_version(
@@ -157,7 +158,7 @@ def test_promotes_from_the_marts_and_logs_the_decision_to_the_run(paths, retrain
         + cas_rows(CANDIDATE_RUN, IDENTITY, 59.0, 55.0, unaware=0.0)  # unaware is not judged
         + cas_rows(BASE_OTHER_GRID, BASE_VERSION, 99.0, 99.0),  # another grid: not compared
     )
-    decision = pipeline.promote(paths, retrain_id)
+    decision = promote_step.promote(paths, retrain_id)
     assert decision["decision"] == "champion" and decision["promote"] is True
     assert decision["base"] == {"model": MODEL, "model_version": BASE_VERSION, "run_id": BASE_RUN}
     assert decision["candidate"] == {"model": MODEL, "model_version": IDENTITY, "run_id": CANDIDATE_RUN}
@@ -184,8 +185,8 @@ def test_promotes_from_the_marts_and_logs_the_decision_to_the_run(paths, retrain
 
     # decided once: new marts do not change a recorded decision
     write_marts(paths, [run_row(BASE_RUN, BASE_VERSION), run_row(CANDIDATE_RUN, IDENTITY)], [])
-    assert pipeline.promote(paths, retrain_id) == decision
-    assert pipeline.promote_pending(paths) == {"decided": {}, "waiting": {}}
+    assert promote_step.promote(paths, retrain_id) == decision
+    assert promote_step.promote_pending(paths) == {"decided": {}, "waiting": {}}
 
 
 def test_a_country_drop_is_rejected_and_champion_is_not_moved(paths, retraining) -> None:
@@ -197,7 +198,7 @@ def test_a_country_drop_is_rejected_and_champion_is_not_moved(paths, retraining)
         [run_row(BASE_RUN, BASE_VERSION), run_row(CANDIDATE_RUN, IDENTITY)],
         cas_rows(BASE_RUN, BASE_VERSION, 60.0, 50.0) + cas_rows(CANDIDATE_RUN, IDENTITY, 57.5, 60.0),
     )
-    decision = pipeline.promote(paths, retrain_id)
+    decision = promote_step.promote(paths, retrain_id)
     assert decision["decision"] == "rejected"
     assert "US/aware drops by 2.50 > 2.00" in decision["reasons"]
     run = mlflow.get_run(str(work.state()["mlflow_run_id"]))
@@ -209,7 +210,7 @@ def test_a_country_drop_is_rejected_and_champion_is_not_moved(paths, retraining)
 def test_the_promote_dag_step_waits_for_the_candidates_run_then_decides(paths, retraining) -> None:
     retrain_id, work = retraining
     write_marts(paths, [run_row(BASE_RUN, BASE_VERSION)], cas_rows(BASE_RUN, BASE_VERSION, 60.0, 50.0))
-    pending = pipeline.promote_pending(paths)
+    pending = promote_step.promote_pending(paths)
     assert pending["decided"] == {} and IDENTITY in pending["waiting"][retrain_id]
     assert "promotion" not in work.state()
 
@@ -218,7 +219,7 @@ def test_the_promote_dag_step_waits_for_the_candidates_run_then_decides(paths, r
         [run_row(BASE_RUN, BASE_VERSION), run_row(CANDIDATE_RUN, IDENTITY)],
         cas_rows(BASE_RUN, BASE_VERSION, 60.0, 50.0) + cas_rows(CANDIDATE_RUN, IDENTITY, 61.0, 52.0),
     )
-    pending = pipeline.promote_pending(paths)
+    pending = promote_step.promote_pending(paths)
     assert pending["waiting"] == {} and pending["decided"][retrain_id]["decision"] == "champion"
     assert work.state()["promotion"]["candidate"]["run_id"] == CANDIDATE_RUN
 

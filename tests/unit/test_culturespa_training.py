@@ -12,6 +12,7 @@ import pytest
 from culturewatch.culturespa import pipeline
 from culturewatch.culturespa.config import TrainingSpec
 from culturewatch.culturespa.lora import Example, TrainingDiverged, add_lora, loss_reduction, train_lora
+from culturewatch.culturespa.work import RetrainWork
 
 torch = pytest.importorskip("torch")
 
@@ -98,7 +99,7 @@ def test_diverging_run_is_failed_in_mlflow_and_registers_nothing(paths, tmp_path
         "training: {rank: 2, alpha: 4, steps: 3, batch_size: 1, target_modules: [q_proj]}\n"
     )
     retrain_id = pipeline.start(config, paths)
-    work = pipeline.RetrainWork.open(paths, retrain_id)
+    work = RetrainWork.open(paths, retrain_id)
     record = {
         "id": "US:G01-0001",
         "messages": [
