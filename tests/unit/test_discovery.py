@@ -232,6 +232,23 @@ def test_registry_versions_are_recorded_and_the_aliased_one_probed(paths, tmp_pa
     assert all(row["location"] == uri and row["probe_model"] == "fake-model" for row in rows)
 
 
+def test_an_endpoint_the_registry_probes_as_is_versioned_by_the_registry_only(
+    paths, tmp_path: Path, registry
+) -> None:
+    """vLLM lists the registered LoRA under its module name with its own digest: recorded, but the
+    version probed is the registry's, never the same weights a second time under the digest."""
+    uri, identities = registry
+    with FakeOpenAIServer() as server:
+        config = write_config(
+            tmp_path / "c.yaml", server.base_url, mlflow_section(uri, "        aliases: [champion]\n")
+        )
+        result = watch_once(config, paths, "w1")
+    assert [(t.source, t.version) for t in result.to_probe] == [("mlflow", identities[1])]
+    endpoint_rows = [row for row in read_sightings(paths).to_pylist() if row["source"] == "endpoint"]
+    assert [row["model"] for row in endpoint_rows] == ["fake-model"]
+    assert endpoint_rows[0]["model_version"].startswith("digest-")
+
+
 def test_without_aliases_only_the_latest_registry_version_is_probed(paths, tmp_path: Path, registry) -> None:
     uri, identities = registry
     with FakeOpenAIServer() as server:

@@ -112,6 +112,12 @@ def _poll_endpoints(
     by_url: dict[str, list[ModelEndpoint]] = defaultdict(list)
     for endpoint in config.models:
         by_url[str(endpoint.base_url)].append(endpoint)
+    # an endpoint a registry entry probes as serves registry versions (e.g. vLLM's LoRA module of
+    # the registered candidate): the registry names its versions, so its own digest is recorded as
+    # a sighting but not probed again under a second label
+    registry_served = (
+        {watched.probe_as for watched in config.discovery.mlflow.models} if config.discovery.mlflow else set()
+    )
     found: list[tuple[ModelEndpoint, str, str]] = []
     for base_url, endpoints in by_url.items():
         try:
@@ -136,7 +142,7 @@ def _poll_endpoints(
                     {**entry.details, **({"served_digest": entry.version} if pinned else {})},
                 )
             )
-            if endpoint is not None:
+            if endpoint is not None and (pinned or endpoint.name not in registry_served):
                 found.append((endpoint, version, "endpoint"))
         missing = sorted(set(configured) - {entry.model for entry in served})
         if missing:
