@@ -47,6 +47,9 @@ class EndpointSpec(_Strict):
     serves the GGUF itself with the local llama.cpp server on 127.0.0.1:`port`."""
 
     base_url: HttpUrl | None = None
+    api_key_env: str | None = Field(
+        default=None, description="environment variable with the endpoint's API key (e.g. VLLM_API_KEY)"
+    )
     port: int = Field(default=8096, ge=1024, le=65535)
     n_threads: int = Field(default=2, ge=1, le=256, description="llama.cpp threads of the local server")
     concurrency: int = Field(default=1, ge=1, le=64)
@@ -154,6 +157,13 @@ class EvaluationSpec(_Strict):
         description="the configured model (fleet config `models[].name`, discovery `probe_as`) the "
         "candidate's probes are recorded under; default: base_model.name, so the candidate is a version "
         "of the base model in the marts. In production: the vLLM LoRA module name it is served as",
+    )
+    vllm_adapters_dir: Path | None = Field(
+        default=None,
+        description="with `endpoint.base_url` (vLLM, --enable-lora): where vLLM's adapter volume is "
+        "mounted, on this worker and in the vLLM container alike (docker-compose: /adapters). The "
+        "registered candidate's peft directory is copied to <dir>/<registered name>/v<N> and loaded "
+        "into vLLM as `probe_as` (POST /v1/load_lora_adapter); the fleet's watch then probes it",
     )
     quality: QualityThresholds = Field(
         default_factory=QualityThresholds,

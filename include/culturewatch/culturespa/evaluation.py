@@ -24,6 +24,7 @@ def _eval_config(work: RetrainWork, base_url: str, version: str) -> ProbeConfig:
         base_url=base_url,
         version=version,
         quality=work.config.evaluation.quality,
+        api_key_env=work.config.endpoint.api_key_env if work.config.endpoint.base_url else None,
     )
     return ProbeConfig(
         models=[endpoint], grid=evaluation_grid(work.config), client=evaluation_client(work.config)
@@ -100,6 +101,10 @@ def probe_candidate(paths: DataPaths, retrain_id: str) -> dict[str, object]:
             "identity": identity,
             "note": "served by the fleet's vLLM (--enable-lora); the watch DAG probes it",
         }
+        if work.config.evaluation.vllm_adapters_dir is not None:
+            from culturewatch.culturespa.serving import load_into_vllm
+
+            summary["vllm"] = load_into_vllm(paths, work.config, name, version)
         work.update(candidate_probe=summary)
         return summary
     folder = work.root / "candidate"

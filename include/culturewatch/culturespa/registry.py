@@ -98,8 +98,8 @@ def set_champion(registered_name: str, version: str) -> None:
     mlflow.MlflowClient().set_registered_model_alias(registered_name, CHAMPION_ALIAS, version)
 
 
-def adapter_gguf_of(registered_name: str, alias_or_version: str, into: Path) -> Path:
-    """Download the GGUF adapter of a registry version (by alias or number) for serving."""
+def _download(registered_name: str, alias_or_version: str, into: Path) -> tuple[str, Path]:
+    """(version number, local folder) of a registry version's logged model, by alias or number."""
     import mlflow
 
     client = mlflow.MlflowClient()
@@ -110,7 +110,23 @@ def adapter_gguf_of(registered_name: str, alias_or_version: str, into: Path) -> 
     local = mlflow.artifacts.download_artifacts(
         f"models:/{registered_name}/{version.version}", dst_path=str(into)
     )
-    found = sorted(Path(local).rglob("*.gguf"))
+    return str(version.version), Path(local)
+
+
+def adapter_gguf_of(registered_name: str, alias_or_version: str, into: Path) -> Path:
+    """Download the GGUF adapter of a registry version (by alias or number) for serving."""
+    version, local = _download(registered_name, alias_or_version, into)
+    found = sorted(local.rglob("*.gguf"))
     if not found:
-        raise FileNotFoundError(f"{registered_name} v{version.version} has no GGUF adapter artifact")
+        raise FileNotFoundError(f"{registered_name} v{version} has no GGUF adapter artifact")
+    return found[0]
+
+
+def adapter_dir_of(registered_name: str, alias_or_version: str, into: Path) -> Path:
+    """Download the peft adapter directory (adapter_config.json + weights) of a registry version:
+    what vLLM's --enable-lora loads."""
+    version, local = _download(registered_name, alias_or_version, into)
+    found = sorted(config.parent for config in local.rglob("adapter_config.json"))
+    if not found:
+        raise FileNotFoundError(f"{registered_name} v{version} has no peft adapter directory artifact")
     return found[0]

@@ -156,3 +156,55 @@ def candidate_fleet_config(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
+
+
+def load_into_vllm(
+    paths: DataPaths, config: RetrainConfig, registered_name: str, version: str
+) -> dict[str, str]:
+    """Hand a registry version to the fleet's vLLM (`--enable-lora`, runtime loading on): its peft
+    directory is copied to `<evaluation.vllm_adapters_dir>/<registered name>/v<N>` (the volume vLLM
+    mounts at the same path) and loaded as the LoRA module `probe_as`, replacing the adapter loaded
+    under that name before. Errors name the URL, the status and vLLM's reply."""
+    import shutil
+    import tempfile
+
+    import httpx
+
+    from culturewatch.config.schema import ModelEndpoint
+    from culturewatch.culturespa.registry import adapter_dir_of
+    from culturewatch.culturespa.tracking import configure
+    from culturewatch.errors import CulturewatchError
+
+    spec = config.evaluation
+    if config.endpoint.base_url is None or spec.vllm_adapters_dir is None:
+        raise CulturewatchError(
+            "loading into vLLM needs `endpoint.base_url` and `evaluation.vllm_adapters_dir`"
+        )
+    configure(paths, config.mlflow, config.base_model.name)
+    target = spec.vllm_adapters_dir / registered_name / f"v{version}"
+    if not (target / "adapter_config.json").is_file():
+        with tempfile.TemporaryDirectory() as scratch:
+            source = adapter_dir_of(registered_name, version, Path(scratch))
+            shutil.copytree(source, target, dirs_exist_ok=True)
+    endpoint = ModelEndpoint(
+        name=probe_as(config), base_url=config.endpoint.base_url, api_key_env=config.endpoint.api_key_env
+    )
+    base_url = str(config.endpoint.base_url).rstrip("/")
+    headers = {"Authorization": f"Bearer {endpoint.api_key()}"}
+    name = probe_as(config)
+    with httpx.Client(timeout=config.endpoint.timeout_s, headers=headers) as client:
+        # a previous candidate served under the same module name is replaced (404/400: none loaded)
+        unloaded = client.post(f"{base_url}/unload_lora_adapter", json={"lora_name": name})
+        reply = client.post(
+            f"{base_url}/load_lora_adapter", json={"lora_name": name, "lora_path": str(target)}
+        )
+    if reply.status_code >= 400:
+        raise CulturewatchError(
+            f"vLLM at {base_url}/load_lora_adapter refused {name}={target}: HTTP {reply.status_code}: "
+            f"{reply.text[:300]}"
+        )
+    return {
+        "lora_name": name,
+        "lora_path": str(target),
+        "unloaded_previous": str(unloaded.status_code < 400),
+    }

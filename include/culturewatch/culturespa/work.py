@@ -108,7 +108,12 @@ def chat_client(paths: DataPaths, work: RetrainWork, base_url: str, version: str
     from culturewatch.probing.cache import ResponseCache
     from culturewatch.probing.client import ChatClient
 
-    endpoint = ModelEndpoint(name=work.config.base_model.name, base_url=base_url, version=version)
+    endpoint = ModelEndpoint(
+        name=work.config.base_model.name,
+        base_url=base_url,
+        version=version,
+        api_key_env=work.config.endpoint.api_key_env if work.config.endpoint.base_url else None,
+    )
     limits = ClientLimits(
         concurrency=work.config.endpoint.concurrency,
         timeout_s=work.config.endpoint.timeout_s,
