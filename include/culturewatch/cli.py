@@ -173,25 +173,16 @@ def _serve_candidate(args: argparse.Namespace) -> None:
     from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG, load_retrain_config
     from culturewatch.culturespa.serving import (
         candidate_fleet_config,
-        evaluation_client,
-        evaluation_grid,
         serve_registered_adapter,
     )
-    from culturewatch.culturespa.tracking import registered_model_name, tracking_uri
+    from culturewatch.culturespa.tracking import registered_model_name
 
     paths = data_paths(args.data_dir)
     config = load_retrain_config(args.config or DEFAULT_RETRAIN_CONFIG)
     name = registered_model_name(config.mlflow, config.base_model.name)
     folder = paths.root / "retrain" / "served" / name
     with serve_registered_adapter(paths, config, name, args.serve, port=args.port, workdir=folder) as served:
-        fleet = candidate_fleet_config(
-            folder / "fleet.yaml",
-            served,
-            evaluation_grid(config),
-            evaluation_client(config),
-            tracking_uri(paths, config.mlflow),
-            config.evaluation.quality,
-        )
+        fleet = candidate_fleet_config(folder / "fleet.yaml", served, paths, config)
         print(
             f"serving {served.probe_as}@{served.identity} at {served.base_url} "
             f"(adapter {served.adapter_gguf})"

@@ -233,25 +233,18 @@ def test_the_candidates_fleet_config_probes_it_with_the_bases_grid(tmp_path: Pat
     from culturewatch.culturespa.serving import (
         ServedCandidate,
         candidate_fleet_config,
-        evaluation_client,
         evaluation_grid,
     )
     from culturewatch.instruments.loader import load_instrument
     from culturewatch.probing.plan import run_id_for
+    from culturewatch.settings import data_paths
 
     (tmp_path / "retrain.yaml").write_text(CONFIG)
     config = load_retrain_config(tmp_path / "retrain.yaml")
     served = ServedCandidate(REGISTERED, "1", MODEL, "http://127.0.0.1:8102/v1", tmp_path / "a.gguf")
     assert served.identity == IDENTITY
     fleet = load_config(
-        candidate_fleet_config(
-            tmp_path / "fleet.yaml",
-            served,
-            evaluation_grid(config),
-            evaluation_client(config),
-            "sqlite:///x.db",
-            config.evaluation.quality,
-        )
+        candidate_fleet_config(tmp_path / "fleet.yaml", served, data_paths(tmp_path / "data"), config)
     )
     [endpoint] = fleet.models
     assert (endpoint.name, endpoint.version, str(endpoint.base_url)) == (MODEL, IDENTITY, served.base_url)

@@ -80,11 +80,8 @@ def probe_candidate(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     here (the promote DAG decides once its run is in the marts)."""
     from culturewatch.culturespa.serving import (
         candidate_fleet_config,
-        evaluation_client,
-        evaluation_grid,
         serve_registered_adapter,
     )
-    from culturewatch.culturespa.tracking import tracking_uri
     from culturewatch.discovery.registry import registry_identity
     from culturewatch.discovery.watch import watch_once
     from culturewatch.probing.orchestrate import plan_probe
@@ -110,14 +107,7 @@ def probe_candidate(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     folder = work.root / "candidate"
     config = work.config
     with serve_registered_adapter(paths, config, name, version, workdir=folder) as served:
-        fleet = candidate_fleet_config(
-            folder / "fleet.yaml",
-            served,
-            evaluation_grid(config),
-            evaluation_client(config),
-            tracking_uri(paths, config.mlflow),
-            config.evaluation.quality,
-        )
+        fleet = candidate_fleet_config(folder / "fleet.yaml", served, paths, config)
         watched = watch_once(fleet, paths, watch_id=f"retrain__{retrain_id}")
         if watched.errors:
             raise CulturewatchError(

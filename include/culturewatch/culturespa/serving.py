@@ -28,7 +28,6 @@ from culturewatch.config.schema import ClientLimits, ProbeGrid
 from culturewatch.culturespa.config import RetrainConfig
 from culturewatch.culturespa.tracking import CANDIDATE_ALIAS
 from culturewatch.discovery.registry import registry_identity
-from culturewatch.quality.config import QualityThresholds
 from culturewatch.settings import DataPaths
 
 
@@ -118,16 +117,15 @@ def evaluation_client(config: RetrainConfig) -> ClientLimits:
 
 
 def candidate_fleet_config(
-    path: Path,
-    served: ServedCandidate,
-    grid: ProbeGrid,
-    client: ClientLimits,
-    tracking_uri: str,
-    quality: QualityThresholds,
+    path: Path, served: ServedCandidate, paths: DataPaths, config: RetrainConfig
 ) -> Path:
     """A fleet config for the served candidate: its endpoint (version pinned to the registry
     identity: llama-cpp-python's /v1/models shows only the alias, and this server serves exactly
-    that version) and the registry watched for alias `candidate`, probed as that model."""
+    that version) and the registry watched for alias `candidate`, probed as that model, with the
+    evaluation grid and the evaluation runs' quality thresholds."""
+    from culturewatch.culturespa.tracking import tracking_uri
+
+    grid, client, quality = evaluation_grid(config), evaluation_client(config), config.evaluation.quality
     document = {
         "models": [
             {
@@ -142,7 +140,7 @@ def candidate_fleet_config(
         "client": client.model_dump(mode="json"),
         "discovery": {
             "mlflow": {
-                "tracking_uri": tracking_uri,
+                "tracking_uri": tracking_uri(paths, config.mlflow),
                 "models": [
                     {
                         "name": served.registered_name,
