@@ -167,12 +167,15 @@ def test_headline_charts_heatmap_ranking_and_status(served, page, warehouse: Dat
         "/dags/culturewatch_probe/runs/probe__run-v3",
         "/dags/culturewatch_probe/runs/probe__run-v2",
     }
-    expected = duckdb.connect(str(warehouse.warehouse), read_only=True).execute(
-        "select count(*) from marts.alignment_regressions where model = ? and direction = 'regression' "
-        "and is_comparable and version = 'v3'",
-        [MODEL],
-    )
-    assert expected.fetchone()[0] == 4
+    # closed at once: a connection left to the garbage collector would keep DuckDB's instance (and
+    # with it this process's view of the file) open into the lock test below
+    with duckdb.connect(str(warehouse.warehouse), read_only=True) as connection:
+        [(expected,)] = connection.execute(
+            "select count(*) from marts.alignment_regressions where model = ? and direction = 'regression' "
+            "and is_comparable and version = 'v3'",
+            [MODEL],
+        ).fetchall()
+    assert expected == 4
 
     # data-quality status of every run; the quarantined run's reason shown as text, not markup
     statuses = dict(
