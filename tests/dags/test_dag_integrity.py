@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import pytest
 
 from culturewatch.airflow_runs import (
     ALERTS_DAG,
     PROBE_DAG,
     TRANSFORM_DAG,
     WATCH_DAG,
-    airflow_env,
-    init_airflow,
 )
-from culturewatch.settings import PROJECT_ROOT, data_paths
-
-
-@pytest.fixture(scope="module")
-def dagbag(tmp_path_factory: pytest.TempPathFactory):
-    paths = data_paths(tmp_path_factory.mktemp("data"))
-    init_airflow(paths)  # Cosmos caches its dbt listing in Airflow Variables
-    env = airflow_env(paths)
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-
-        yield DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+from culturewatch.settings import PROJECT_ROOT
 
 
 def test_no_import_errors(dagbag) -> None:

@@ -3,27 +3,7 @@ emitted) and after dbt (before the marts asset the alerts follow), each failing 
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
-from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, airflow_env, init_airflow
-from culturewatch.settings import PROJECT_ROOT, data_paths
-
-
-@pytest.fixture(scope="module")
-def dagbag(tmp_path_factory: pytest.TempPathFactory):
-    paths = data_paths(tmp_path_factory.mktemp("data"))
-    init_airflow(paths)
-    saved = dict(os.environ)
-    os.environ.update(airflow_env(paths))
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-
-        yield DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG
 
 
 def _gate_notifies(task) -> None:

@@ -4,14 +4,14 @@ TriggerDagRunOperator templates both)."""
 
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 
 import pytest
 from jinja2 import UndefinedError
 
-from culturewatch.airflow_runs import PROBE_DAG, WATCH_DAG, airflow_env, init_airflow
-from culturewatch.settings import PROJECT_ROOT, data_paths
+from culturewatch.airflow_runs import PROBE_DAG, WATCH_DAG
+from culturewatch.settings import PROJECT_ROOT
+from tests.dags.conftest import parsed_dags
 
 EVIL_MODEL = "qwen-{{ 6 * 7 }}"
 EVIL_VERSION = "digest-{{ var.value.secret }}"
@@ -19,19 +19,9 @@ EVIL_VERSION = "digest-{{ var.value.secret }}"
 
 @pytest.fixture(scope="module")
 def watch_dag(tmp_path_factory: pytest.TempPathFactory):
-    paths = data_paths(tmp_path_factory.mktemp("data"))
-    init_airflow(paths)
-    saved = dict(os.environ)
-    os.environ.update(airflow_env(paths))
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-
-        bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "culturewatch_watch.py"))
+    with parsed_dags(tmp_path_factory.mktemp("data"), PROJECT_ROOT / "dags" / "culturewatch_watch.py") as bag:
         assert bag.import_errors == {}
         yield bag.get_dag(WATCH_DAG)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def trigger_kwargs() -> dict[str, object]:
