@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-import duckdb
-
 from culturewatch.errors import CulturewatchError
 from culturewatch.settings import DataPaths
+from culturewatch.storage.warehouse import connect_warehouse
 
 REGRESSIONS_TABLE = "marts.alignment_regressions"
 
@@ -56,7 +55,7 @@ def read_regressions(paths: DataPaths) -> list[RegressionRow] | None:
     mart does not exist yet. A mart missing a contract column is an error naming it."""
     if not paths.warehouse.exists():
         return None
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect_warehouse(paths) as con:
         present = {
             row[0]
             for row in con.execute(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from culturewatch.alerts.regressions import REGRESSION_COLUMNS, RegressionRow
 from culturewatch.settings import DataPaths
 from culturewatch.storage.warehouse import connect_warehouse
 
@@ -52,24 +53,6 @@ class RankingRow:
     n_trials: int | None
     n_dimensions: int | None
     null_reason: str | None
-
-
-@dataclass(frozen=True)
-class RegressionRow:
-    regression_id: str
-    previous_version: str
-    version: str
-    previous_run_id: str | None
-    run_id: str | None
-    metric: str
-    country: str | None
-    prompt_language: str | None
-    value_before: float | None
-    value_after: float | None
-    difference: float | None
-    q_value: float | None
-    threshold: float | None
-    detected_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -287,6 +270,4 @@ def _open_regressions(connection: duckdb.DuckDBPyConnection, view: Dashboard) ->
         """,
         [view.model, view.model, view.model],
     )
-    return [
-        RegressionRow(**{name: row.get(name) for name in RegressionRow.__dataclass_fields__}) for row in rows
-    ]
+    return [RegressionRow(**{name: row[name] for name in REGRESSION_COLUMNS}) for row in rows]
