@@ -74,3 +74,17 @@ def test_a_refused_load_is_an_error_naming_the_url_and_the_reply(
         ):
             evaluation.probe_candidate(paths, retrain_id)
     assert "candidate_probe" not in RetrainWork.open(paths, retrain_id).state()
+
+
+def test_an_adapter_volume_without_the_vllm_endpoint_is_a_config_error(tmp_path: Path) -> None:
+    from culturewatch.culturespa.config import load_retrain_config
+    from culturewatch.errors import InputFileError
+
+    config = tmp_path / "retrain.yaml"
+    config.write_text(
+        "base_model: {name: qwen2.5-coder-0.5b-instruct, version: v,\n"
+        "             gguf_model: qwen2.5-coder-0.5b-instruct}\n"
+        f"evaluation: {{vllm_adapters_dir: {tmp_path / 'adapters'}}}\n"
+    )
+    with pytest.raises(InputFileError, match=r"vllm_adapters_dir .*set endpoint.base_url"):
+        load_retrain_config(config)

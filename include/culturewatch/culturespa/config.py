@@ -201,6 +201,15 @@ class RetrainConfig(_Strict):
     promotion: PromotionSpec = Field(default_factory=PromotionSpec)
     mlflow: MlflowSpec = Field(default_factory=MlflowSpec)
 
+    @model_validator(mode="after")
+    def _vllm_handoff_needs_the_endpoint(self) -> RetrainConfig:
+        if self.evaluation.vllm_adapters_dir is not None and self.endpoint.base_url is None:
+            raise ValueError(
+                "evaluation.vllm_adapters_dir hands the candidate to a vLLM server: set endpoint.base_url "
+                "to it (without it the candidate is served locally by llama.cpp)"
+            )
+        return self
+
 
 def load_retrain_config(path: Path | str = DEFAULT_RETRAIN_CONFIG) -> RetrainConfig:
     """Load and validate; topics and countries are checked against the instrument, naming the field."""
