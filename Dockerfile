@@ -20,7 +20,9 @@ COPY --chown=airflow:root include /opt/culturewatch/include
 COPY --chown=airflow:root dbt_project /opt/culturewatch/dbt_project
 # The `stack` extra adds what only the services need (Flask-WTF for MLflow's basic auth).
 RUN pip install --no-cache-dir -c /opt/culturewatch/requirements/main.lock -e "/opt/culturewatch[stack]" \
-    && python -c "import culturewatch, airflow.providers.celery, psycopg2, asyncpg"
+    && python -c "import culturewatch, airflow.providers.celery, psycopg2, asyncpg" \
+    # the dbt manifest the transform DAG renders from (parsing a DAG never runs dbt)
+    && culturewatch dbt-manifest
 COPY --chown=airflow:root dags /opt/airflow/dags
 COPY --chown=airflow:root plugins /opt/airflow/plugins
 

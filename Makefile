@@ -12,15 +12,24 @@ export CULTUREWATCH_MODELS_DIR ?= $(CURDIR)/models
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup stack-deps demo test test-fast lint bench docs-screenshot clean
+.PHONY: setup stack-deps demo ui test test-fast lint bench docs-screenshot clean
 
-setup: $(VENV)/.installed $(MODEL_VENV)/.installed
+# The dbt manifest the transform DAG renders from (parsing a DAG never runs dbt): remade when the
+# dbt project changes.
+DBT_MANIFEST := dbt_project/target/manifest.digest
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f) \
+	dbt_project/dbt_project.yml dbt_project/profiles.yml
+
+setup: $(VENV)/.installed $(MODEL_VENV)/.installed $(DBT_MANIFEST)
 
 $(VENV)/.installed: pyproject.toml requirements/main.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -c requirements/main.lock -e ".[dev]"
 	touch $@
+
+$(DBT_MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+	$(VENV)/bin/culturewatch dbt-manifest
 
 $(MODEL_VENV)/.installed: requirements/model-server.lock
 	$(PYTHON) -m venv $(MODEL_VENV)
@@ -46,6 +55,10 @@ stack-deps:
 demo: setup
 	$(VENV)/bin/culturewatch demo
 
+# The Airflow UI on this machine (http://127.0.0.1:8080, the login is printed); Ctrl-C stops it.
+ui: setup
+	$(VENV)/bin/culturewatch ui
+
 test: setup stack-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
@@ -59,9 +72,10 @@ lint: setup
 bench: setup
 	$(VENV)/bin/python benchmarks/probe_throughput.py
 
-# The dashboard screenshot in docs/ (README "The Alignment dashboard"), from the browser test.
+# The dashboard screenshot in docs/ (README, "The Airflow UI and the Alignment view"), from the
+# browser test's warehouse without its injected markup.
 docs-screenshot: setup stack-deps
-	CULTUREWATCH_SCREENSHOT_DIR=$(CURDIR)/docs $(VENV)/bin/pytest -q tests/stack/test_dashboard.py -k headline
+	CULTUREWATCH_SCREENSHOT_DIR=$(CURDIR)/docs $(VENV)/bin/pytest -q tests/stack/test_docs_screenshot.py
 
 clean:
 	rm -rf $(VENV) $(MODEL_VENV)

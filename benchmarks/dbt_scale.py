@@ -1,38 +1,46 @@
-"""Do the VSM marts scale? dbt full build, one added run, and pandas, at 100k / 1M / 10M raw rows.
+"""Does the write–audit–publish build scale? Full build and one added run at 100k / 1M / 10M raw
+rows, on a local store and on an S3-compatible object store.
 
-For each size, in one run on the same data: generates synthetic VSM 2013 raw data in the real
-Arrow schema (`RAW_RESPONSE_SCHEMA`, `RUN_EVENT_SCHEMA`), then measures
+For each store (`--store local s3`) and size, in one run: synthetic VSM 2013 raw data in the real
+Arrow schema, written into the store as compaction leaves a complete run — one compacted file per
+run and table (culturewatch.storage.parquet.write_compacted): the run's responses (full grid:
+20 countries × 20 prompt languages × 24 items × 3 trials = 28,800 rows, answers uniform on 1..5,
+2% `unparseable`, 0.5% `refusal`, sorted by the raw key) and its lifecycle events (a `started` and
+a `completed` per prompt language). Then it measures what production runs, the write–audit–publish
+build (culturewatch.transform.warehouse_build.WarehouseBuild: claim, copy of the builder's state,
+raw manifest scan, `dbt build --select +vsm_country_scores +deviation_ratio +runs
+--indirect-selection cautious`, marts audit, export of the readers' file and publication), each in
+a fresh process as `culturewatch build` or the transform DAG runs it:
 
-- `dbt build` (seeds, models, tests) of the VSM marts and the runs mart from an empty
-  warehouse (`--select +vsm_country_scores +deviation_ratio +runs --indirect-selection
-  cautious`),
-- the incremental `dbt build` of the same selection after one more run lands in raw/,
-- the same two marts (vsm_country_scores, deviation_ratio) computed by a straightforward
-  pandas implementation (`pandas_marts`), whose numbers are checked against dbt's,
+- the full build from nothing (no published build, no builder state),
+- one more run lands, and the build again (incremental, from the builder's state),
 
-and prints the times, their ratios, where dbt's time went (per node kind, from
-run_results.json) and the load average around each measurement (the machine may be shared).
-Synthetic data: full-grid runs (20 countries × 20
-prompt languages × 24 items × 3 trials = 28,800 rows), answers uniform on 1..5 with 2%
-`unparseable` and 0.5% `refusal` rows, one Parquet file per run × prompt language (1,440
-rows, i.e. probe batches compacted per slice), one event file per `started`/`completed`
-event as the probe writes them. Usage:
+and prints the time of each phase (where the time goes), dbt's own execution time per node kind
+(run_results.json), the sizes of the builder's state and of the published file, and the load
+average around each build (the machine may be shared). Each build's published marts are checked
+(runs and VSM score rows). With `--store s3` the script starts SeaweedFS on 127.0.0.1
+(tests/object_store.py, the object store of the tests): the raw files go to the bucket, dbt reads
+them through DuckDB's httpfs and the build publishes to the bucket. `--pandas` also computes the
+two VSM marts with a straightforward pandas program in a memory-capped child (local store only)
+and checks dbt's numbers against it. Usage:
 
-    python benchmarks/dbt_scale.py --sizes 100k 1M 10M [--workdir /tmp/dbt_scale] [--keep]
+    python benchmarks/dbt_scale.py --sizes 100k 1M 10M --store local s3 [--workdir DIR] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
+import multiprocessing
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,11 +49,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
-
-from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # tests.object_store: the object store the tests start
+
+from culturewatch.settings import DataPaths  # noqa: E402
+from culturewatch.storage.parquet import write_compacted  # noqa: E402
+from culturewatch.storage.schema import RAW_RESPONSE_KEY, RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA  # noqa: E402
+
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS = DBT_PROJECT_DIR / "seeds"
 SELECTION = "+vsm_country_scores +deviation_ratio +runs"
@@ -127,44 +138,51 @@ def _slice_table(run_index: int, language: str, rng: np.random.Generator) -> pa.
     return pa.Table.from_arrays(arrays, schema=RAW_RESPONSE_SCHEMA)
 
 
-def write_run(data_dir: Path, run_index: int, seed: int = 0) -> int:
-    """Write one full-grid run (responses and its lifecycle events); returns its row count."""
+def write_run(paths: DataPaths, run_index: int, seed: int = 0) -> int:
+    """Write one full-grid run as compaction leaves it: one file of responses, one of lifecycle
+    events, each listing in its footer the probe batches it replaced; returns its row count."""
     rng = np.random.default_rng([seed, run_index])
     run_id = f"run-{run_index:05d}"
-    responses = data_dir / "raw" / "responses" / f"run_id={run_id}"
-    events = data_dir / "raw" / "runs" / f"run_id={run_id}"
-    responses.mkdir(parents=True, exist_ok=True)
-    events.mkdir(parents=True, exist_ok=True)
     recorded = STARTED + timedelta(hours=run_index)
+    slices, events = [], []
     for number, language in enumerate(LANGUAGES):
         table = _slice_table(run_index, language, rng)
-        pq.write_table(table, responses / f"part-{language}.parquet", compression="zstd")
+        slices.append(table)
         tokens = pc_sum(table, "prompt_tokens"), pc_sum(table, "completion_tokens")
         for event, answered, sent, minutes in (
             ("started", 0, 0, number),
             ("completed", ROWS_PER_FILE, ROWS_PER_FILE, number + 1),
         ):
-            row = {
-                "run_id": run_id,
-                "event": event,
-                "instrument": "vsm2013",
-                "model": f"model-{run_index % MODELS}",
-                "model_version": f"v{run_index // MODELS}",
-                "base_url": "http://localhost:0/v1",
-                "prompt_language": language,
-                "cells_planned": ROWS_PER_FILE,
-                "cells_answered": answered,
-                "requests_sent": sent,
-                "prompt_tokens": tokens[0] if sent else 0,
-                "completion_tokens": tokens[1] if sent else 0,
-                "cost_usd": (tokens[0] * 0.15 + tokens[1] * 0.6) / 1e6 if sent else 0.0,
-                "recorded_at": recorded + timedelta(minutes=minutes),
-                "message": None,
-            }
-            pq.write_table(
-                pa.Table.from_pylist([row], schema=RUN_EVENT_SCHEMA),
-                events / f"{event}-{language}.parquet",
+            events.append(
+                {
+                    "run_id": run_id,
+                    "event": event,
+                    "instrument": "vsm2013",
+                    "model": f"model-{run_index % MODELS}",
+                    "model_version": f"v{run_index // MODELS}",
+                    "base_url": "http://localhost:0/v1",
+                    "prompt_language": language,
+                    "cells_planned": ROWS_PER_FILE,
+                    "cells_answered": answered,
+                    "requests_sent": sent,
+                    "prompt_tokens": tokens[0] if sent else 0,
+                    "completion_tokens": tokens[1] if sent else 0,
+                    "cost_usd": (tokens[0] * 0.15 + tokens[1] * 0.6) / 1e6 if sent else 0.0,
+                    "recorded_at": recorded + timedelta(minutes=minutes),
+                    "message": None,
+                }
             )
+    responses = pa.concat_tables(slices).sort_by([(name, "ascending") for name in RAW_RESPONSE_KEY[1:]])
+    write_compacted(
+        paths.run_folder("responses", run_id),
+        responses,
+        [f"part-{language}.parquet" for language in LANGUAGES],
+    )
+    write_compacted(
+        paths.run_folder("runs", run_id),
+        pa.Table.from_pylist(events, schema=RUN_EVENT_SCHEMA),
+        [f"{event}-{language}.parquet" for language in LANGUAGES for event in ("started", "completed")],
+    )
     return ROWS_PER_RUN
 
 
@@ -172,11 +190,11 @@ def pc_sum(table: pa.Table, column: str) -> int:
     return int(pc.sum(table[column]).as_py() or 0)
 
 
-def generate(data_dir: Path, rows: int) -> int:
+def generate(paths: DataPaths, rows: int) -> int:
     """Full-grid runs until at least `rows` raw rows; returns the number of runs."""
     runs = max(1, math.ceil(rows / ROWS_PER_RUN))
     for run_index in range(runs):
-        write_run(data_dir, run_index)
+        write_run(paths, run_index)
     return runs
 
 
@@ -324,13 +342,23 @@ def pandas_marts(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # ---------------------------------------------------------------- measuring
 
+PHASES = ("claim", "state copy", "raw manifest", "dbt", "audit", "export", "publish")
 
-@dataclass(frozen=True)
-class DbtTiming:
+
+@dataclass
+class Build:
+    """One write–audit–publish build, timed from its fresh process."""
+
     wall_s: float
-    models_s: float  # sum of model execution times (run_results.json)
-    tests_s: float  # sum of data and unit test execution times
-    parts: dict[str, float]  # execution time summed per node kind (see _part), over both threads
+    phases: dict[str, float]  # seconds per phase (WarehouseBuild.timings, plus the claim)
+    parts: dict[str, float]  # dbt execution time per node kind, over both threads
+    nodes: int
+    runs: int
+    score_rows: int
+    state_mb: float
+    published_mb: float
+    load: str = ""
+    loads: list[str] = field(default_factory=list)
 
 
 def _part(unique_id: str) -> str:
@@ -345,33 +373,63 @@ def _part(unique_id: str) -> str:
     return {"unit_test": "unit tests", "seed": "seeds"}.get(kind, kind)
 
 
-def dbt(command: list[str], data_dir: Path) -> DbtTiming:
-    """One dbt invocation on `data_dir` (own target/ and logs/), timed from outside."""
-    env = {
-        **os.environ,
-        "CULTUREWATCH_DATA_DIR": str(data_dir),
-        "DBT_TARGET_PATH": str(data_dir / "dbt" / "target"),
-        "DBT_LOG_PATH": str(data_dir / "dbt" / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    arguments = [
-        sys.executable, "-m", "dbt.cli.main", *command,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-    ]  # fmt: skip
-    started = time.perf_counter()
-    result = subprocess.run(arguments, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"dbt {' '.join(command)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
-    import json
+def _build_in_this_process(root: str, store_url: str | None, result: str) -> None:
+    """The child: one WarehouseBuild around dbt with the benchmark's selection; its timings as JSON."""
+    from culturewatch.storage.warehouse import connect_warehouse, published_file
+    from culturewatch.transform.dbt_build import run_dbt
+    from culturewatch.transform.warehouse_build import WarehouseBuild
 
-    results = json.loads((data_dir / "dbt" / "target" / "run_results.json").read_text())["results"]
-    models = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
-    tests = sum(r["execution_time"] for r in results if r["unique_id"].split(".")[0] in {"test", "unit_test"})
-    parts: dict[str, float] = {}
-    for r in results:
-        parts[_part(r["unique_id"])] = parts.get(_part(r["unique_id"]), 0.0) + r["execution_time"]
-    return DbtTiming(wall, models, tests, parts)
+    paths = DataPaths(Path(root), store_url)
+    started = time.perf_counter()
+    build = WarehouseBuild(paths)
+    with build:
+        claimed = time.perf_counter() - started - sum(build.timings.values())
+        os.environ.update(build.environment(), DBT_QUIET="true")  # this process runs one build only
+        with build.timed("dbt"):
+            outcome = run_dbt(["build", "--select", SELECTION, "--indirect-selection", INDIRECT])
+        if not outcome.success:
+            raise SystemExit("dbt build failed:\n" + "\n".join(outcome.failures))
+        finished = build.finish()
+    wall = time.perf_counter() - started
+    target = paths.root / "dbt" / "target" / "run_results.json"
+    run_results = json.loads(target.read_text())
+    parts: dict[str, float] = {
+        "(dbt start-up: import, parse)": build.timings["dbt"] - run_results["elapsed_time"]
+    }
+    for node in run_results["results"]:
+        parts[_part(node["unique_id"])] = parts.get(_part(node["unique_id"]), 0.0) + node["execution_time"]
+    _, local = published_file(paths)
+    with connect_warehouse(paths) as connection:
+        score_rows = connection.execute("select count(*) from marts.vsm_country_scores").fetchone()[0]
+    Path(result).write_text(
+        json.dumps(
+            {
+                "wall_s": wall,
+                "phases": {"claim": claimed, **build.timings},
+                "parts": parts,
+                "nodes": outcome.nodes,
+                "runs": finished.published.runs,
+                "score_rows": score_rows,
+                "state_mb": build.state.stat().st_size / 2**20,
+                "published_mb": local.stat().st_size / 2**20,
+            }
+        )
+    )
+
+
+def timed_build(paths: DataPaths) -> Build:
+    """One build in a fresh process (spawned: a new interpreter, as the CLI or an Airflow task)."""
+    result = paths.root / "build-result.json"
+    result.unlink(missing_ok=True)
+    before = _load()
+    child = multiprocessing.get_context("spawn").Process(
+        target=_build_in_this_process, args=(str(paths.root), paths.store_url, str(result))
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0 or not result.exists():
+        raise SystemExit(f"the build process exited with {child.exitcode} (see above)")
+    return Build(**json.loads(result.read_text()), loads=[before, _load()])
 
 
 def check_same_numbers(data_dir: Path, vsm: pd.DataFrame, dr: pd.DataFrame) -> int:
@@ -439,32 +497,43 @@ def _load() -> str:
     return " / ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def measure(size: str, workdir: Path, memory_gib: float) -> dict[str, object]:
-    data_dir = workdir / f"rows-{size}"
-    shutil.rmtree(data_dir, ignore_errors=True)
+def measure(store: str, size: str, workdir: Path, store_url: str | None, args) -> dict[str, object]:
+    """Generate `size` rows into the store, then the full build and the build after one more run."""
+    root = workdir / f"{store}-{size}" / "builder"
+    shutil.rmtree(root.parent, ignore_errors=True)
+    paths = DataPaths(root, store_url)
     started = time.perf_counter()
-    runs = generate(data_dir, parse_size(size))
+    runs = generate(paths, parse_size(size))
     generate_s = time.perf_counter() - started
-    files = sum(1 for _ in (data_dir / "raw").rglob("*.parquet"))
+    files = len(paths.store.list_files("raw", ".parquet"))
     rows = runs * ROWS_PER_RUN
-    print(f"[{size}] {runs} runs, {rows:,} rows, {files:,} files ({generate_s:.0f} s)", flush=True)
+    print(
+        f"[{store} {size}] {runs} runs, {rows:,} rows, {files:,} files in {paths.store.url} "
+        f"({generate_s:.0f} s)"
+    )
 
-    loads = [_load()]
-    full = dbt(["build", "--select", SELECTION, "--indirect-selection", INDIRECT], data_dir)
-    loads.append(_load())
-    print(f"[{size}] full dbt build {full.wall_s:.1f} s (load {loads[-1]})", flush=True)
-    write_run(data_dir, runs)  # one more run lands
-    incremental = dbt(["build", "--select", SELECTION, "--indirect-selection", INDIRECT], data_dir)
-    loads.append(_load())
-    print(f"[{size}] incremental dbt build {incremental.wall_s:.1f} s (load {loads[-1]})", flush=True)
-
-    pandas_s, compared = pandas_in_child(data_dir, memory_gib)
-    loads.append(_load())
-    print(f"[{size}] pandas {'out of memory' if pandas_s is None else f'{pandas_s:.1f} s'}", flush=True)
+    expected_scores = ROWS_PER_RUN // len(ITEMS)  # one score row per pass (country, language, trial)
+    full = timed_build(paths)
+    assert (full.runs, full.score_rows) == (runs, runs * expected_scores), (full.runs, full.score_rows)
+    print(f"[{store} {size}] full build {full.wall_s:.1f} s: {_phases_line(full)} (load {full.loads[-1]})")
+    write_run(paths, runs)  # one more run lands
+    incremental = timed_build(paths)
+    assert (incremental.runs, incremental.score_rows) == (runs + 1, (runs + 1) * expected_scores)
+    print(
+        f"[{store} {size}] +1 run {incremental.wall_s:.1f} s: {_phases_line(incremental)} "
+        f"(load {incremental.loads[-1]})",
+        flush=True,
+    )
+    pandas_s, compared = None, 0
+    if args.pandas and store == "local":
+        pandas_s, compared = pandas_in_child(root, args.pandas_memory_gib)
+        print(f"[{store} {size}] pandas {'out of memory' if pandas_s is None else f'{pandas_s:.1f} s'}")
+    if not args.keep:
+        shutil.rmtree(root.parent, ignore_errors=True)
     return {
-        "loads": loads,
+        "store": store,
         "size": size,
-        "rows": runs * ROWS_PER_RUN,
+        "rows": rows,
         "runs": runs,
         "files": files,
         "full": full,
@@ -474,63 +543,107 @@ def measure(size: str, workdir: Path, memory_gib: float) -> dict[str, object]:
     }
 
 
+def _phases_line(build: Build) -> str:
+    return ", ".join(f"{phase} {build.phases.get(phase, 0.0):.1f} s" for phase in PHASES)
+
+
+def _print_tables(results: list[dict[str, object]]) -> None:
+    print(
+        "\n| store | raw rows | runs | files | full build | +1 run (incremental) "
+        "| builder state | published file |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for row in results:
+        full, incremental = row["full"], row["incremental"]
+        print(
+            f"| {row['store']} | {row['rows']:,} | {row['runs']} | {row['files']:,} | {full.wall_s:.1f} s "
+            f"| {incremental.wall_s:.1f} s | {incremental.state_mb:.0f} MB "
+            f"| {incremental.published_mb:.1f} MB |"
+        )
+    for kind in ("full", "incremental"):
+        print(f"\nWhere the time goes, {kind} build (seconds per phase; 'other': the rest of the build):\n")
+        print("| phase | " + " | ".join(f"{row['store']} {row['rows']:,}" for row in results) + " |")
+        print("|---|" + "---|" * len(results))
+        for phase in (*PHASES, "other"):
+            cells = []
+            for row in results:
+                build = row[kind]
+                value = (
+                    build.wall_s - sum(build.phases.values())
+                    if phase == "other"
+                    else build.phases.get(phase, 0.0)
+                )
+                cells.append(f"{value:.1f}")
+            print(f"| {phase} | " + " | ".join(cells) + " |")
+        print("| **total** | " + " | ".join(f"**{row[kind].wall_s:.1f}**" for row in results) + " |")
+    for kind in ("full", "incremental"):
+        print(f"\ndbt's execution time per node kind, {kind} build (summed over dbt's 2 threads):\n")
+        kinds = sorted({part for row in results for part in row[kind].parts})
+        print("| node kind | " + " | ".join(f"{row['store']} {row['rows']:,}" for row in results) + " |")
+        print("|---|" + "---|" * len(results))
+        for part in kinds:
+            print(
+                f"| {part} | " + " | ".join(f"{row[kind].parts.get(part, 0.0):.1f}" for row in results) + " |"
+            )
+    print("\nLoad average (1 / 5 / 15 min) before and after each build (full; +1 run):")
+    for row in results:
+        print(
+            f"  {row['store']} {row['size']}: "
+            + "; ".join(" -> ".join(row[k].loads) for k in ("full", "incremental"))
+        )
+    checked = [row for row in results if row["pandas_s"] is not None]
+    for row in checked:
+        print(
+            f"pandas, same 2 marts, {row['rows']:,} rows: {row['pandas_s']:.1f} s; dbt's marts equal "
+            f"({row['compared']} rows compared)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["100k", "1M", "10M"])
+    parser.add_argument("--store", nargs="+", choices=["local", "s3"], default=["local", "s3"])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/culturewatch_dbt_scale"))
     parser.add_argument("--keep", action="store_true", help="keep the generated data dirs")
+    parser.add_argument("--pandas", action="store_true", help="also time the pandas marts (local store)")
     parser.add_argument(
         "--pandas-memory-gib", type=float, default=16.0, help="address-space cap of the pandas child"
     )
     args = parser.parse_args()
-    rows = []
-    for size in args.sizes:
-        rows.append(measure(size, args.workdir, args.pandas_memory_gib))
-        if not args.keep:
-            shutil.rmtree(args.workdir / f"rows-{size}", ignore_errors=True)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results = []
+    server = None
+    try:
+        for store in args.store:
+            if store == "s3" and server is None:
+                from tests.object_store import SeaweedFS
+
+                server = SeaweedFS(args.workdir / "seaweedfs").start()
+                os.environ.update(server.env())  # the build processes inherit them
+                print(f"SeaweedFS S3 on {server.endpoint}", flush=True)
+            for size in args.sizes:
+                store_url = server.store_url(f"rows-{size}-{uuid.uuid4().hex[:6]}") if store == "s3" else None
+                results.append(measure(store, size, args.workdir, store_url, args))
+    finally:
+        if server is not None:
+            server.stop()
+            leftovers = server.leftovers()
+            if leftovers:
+                print(f"weed processes left: {leftovers}", file=sys.stderr)
+            if not args.keep:
+                shutil.rmtree(server.root, ignore_errors=True)
     machine = f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    print(f"\n{datetime.now(UTC):%Y-%m-%d}, {machine}, duckdb {duckdb.__version__}")
+    import dbt.version
+
     print(
-        f"selection: dbt build --select {SELECTION} --indirect-selection {INDIRECT} "
-        "(its seeds, models, data and unit tests)\n"
+        f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine}, duckdb {duckdb.__version__}, "
+        f"dbt-core {dbt.version.__version__}, pyarrow {pa.__version__}"
     )
     print(
-        "| raw rows | runs | files | full build (models / tests) | +1 run incremental (models / tests) "
-        "| pandas, same 2 marts | pandas / full build | pandas / incremental |"
+        f"build: WarehouseBuild + dbt build --select {SELECTION} --indirect-selection {INDIRECT}, "
+        "each in a fresh process"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for row in rows:
-        full, incremental = row["full"], row["incremental"]
-        print(
-            f"| {row['rows']:,} | {row['runs']} | {row['files']:,} "
-            f"| {full.wall_s:.1f} s ({full.models_s:.1f} / {full.tests_s:.1f}) "
-            f"| {incremental.wall_s:.1f} s ({incremental.models_s:.1f} / {incremental.tests_s:.1f}) "
-            + (
-                f"| {row['pandas_s']:.1f} s | {row['pandas_s'] / full.wall_s:.2f} "
-                f"| {row['pandas_s'] / incremental.wall_s:.2f} |"
-                if row["pandas_s"] is not None
-                else f"| out of memory ({args.pandas_memory_gib:g} GiB cap) | - | - |"
-            )
-        )
-    print("\nWhere the time went (execution time per node kind, summed over dbt's 2 threads):\n")
-    for build in ("full", "incremental"):
-        kinds = sorted({kind for row in rows for kind in row[build].parts})
-        print(f"| {build} build | " + " | ".join(f"{row['rows']:,} rows" for row in rows) + " |")
-        print("|---|" + "---|" * len(rows))
-        for kind in kinds:
-            times = " | ".join(f"{row[build].parts.get(kind, 0.0):.2f} s" for row in rows)
-            print(f"| {kind} | {times} |")
-        print()
-    print(
-        "Load average (1 / 5 / 15 min) before the full build, after it, after the incremental build, "
-        "after pandas:"
-    )
-    for row in rows:
-        print(f"  {row['size']}: " + "; ".join(row["loads"]))
-    print(
-        "\nEvery size: dbt's vsm_country_scores and deviation_ratio equal the pandas ones "
-        f"({', '.join(str(row['compared']) for row in rows)} rows compared)."
-    )
+    _print_tables(results)
 
 
 if __name__ == "__main__":

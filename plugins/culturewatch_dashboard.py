@@ -14,8 +14,9 @@ from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends
 
 from culturewatch.dashboard.app import create_app
+from culturewatch.links import VIEW_MOUNT, VIEW_PAGE
 
-URL_PREFIX = "/culturewatch"
+URL_PREFIX = VIEW_MOUNT
 
 
 class CulturewatchDashboardPlugin(AirflowPlugin):
@@ -30,7 +31,7 @@ class CulturewatchDashboardPlugin(AirflowPlugin):
     external_views = [
         {
             "name": "Alignment",
-            "href": f"{URL_PREFIX}/alignment",
+            "href": f"{URL_PREFIX}/{VIEW_PAGE}",
             "destination": "nav",
             "category": "browse",
             "url_route": "alignment",

@@ -12,12 +12,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-import duckdb
 from aiosmtpd.controller import Controller
 
-from culturewatch.alerts.regressions import REGRESSION_COLUMNS
+from culturewatch.marts import REGRESSION_COLUMNS
+from culturewatch.settings import DataPaths
 
 
 @dataclass
@@ -127,7 +126,7 @@ def regression_row(**overrides: object) -> dict[str, object]:
         "version": "v2",
         "previous_run_id": "qwen--v1--abc",
         "run_id": "qwen--v2--abc",
-        "metric": "deviation_ratio",
+        "metric": "deviation_ratio_aligned",
         "country": "JP",
         "prompt_language": "ja",
         "value_before": 0.82,
@@ -139,6 +138,11 @@ def regression_row(**overrides: object) -> dict[str, object]:
         "q_value": 0.004,
         "threshold": 0.05,
         "alpha": 0.05,
+        "n_before": 6,
+        "n_after": 6,
+        "n_unit": "dimensions",
+        "coverage_differs": False,
+        "is_unstable": False,
         "direction": "regression",
         "is_comparable": True,
         "not_comparable_reason": None,
@@ -155,18 +159,26 @@ create or replace table marts.alignment_regressions (
     previous_run_id varchar, run_id varchar, metric varchar, country varchar,
     prompt_language varchar, value_before double, value_after double, difference double,
     ci_low double, ci_high double, p_value double, q_value double, threshold double,
-    alpha double, direction varchar, is_comparable boolean, not_comparable_reason varchar,
+    alpha double, n_before integer, n_after integer, n_unit varchar, coverage_differs boolean,
+    is_unstable boolean, direction varchar, is_comparable boolean, not_comparable_reason varchar,
     detected_at timestamptz
 )
 """
 
 
-def write_regressions(warehouse: Path, rows: list[dict[str, object]]) -> None:
-    """The contract's table, replaced with `rows` (the other marts are not needed)."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+def write_regressions(
+    paths: DataPaths, rows: list[dict[str, object]], dag_runs: dict[str, str | None] | None = None
+) -> None:
+    """Publish a warehouse whose marts.alignment_regressions is `rows` (tests.published), and,
+    with `dag_runs`, a marts.runs naming each run's Airflow DAG run (None: probed outside Airflow)."""
+    from tests.published import handmade_build
+
+    with handmade_build(paths) as con:
         con.execute("create schema if not exists marts")
         con.execute(REGRESSIONS_DDL)
+        if dag_runs is not None:
+            con.execute("create or replace table marts.runs (run_id varchar, airflow_dag_run_id varchar)")
+            con.executemany("insert into marts.runs values (?, ?)", list(dag_runs.items()))
         placeholders = ", ".join("?" for _ in REGRESSION_COLUMNS)
         for row in rows:
             con.execute(

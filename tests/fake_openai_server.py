@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,7 @@ class Scripted:
     headers: dict[str, str] = field(default_factory=dict)
     # per generated token: (token, [(candidate, probability), ...]); sent when logprobs are asked
     logprobs: list[tuple[str, list[tuple[str, float]]]] | None = None
+    delay_s: float = 0.0  # seconds before this reply is sent
 
 
 class FakeOpenAIServer:
@@ -27,6 +29,7 @@ class FakeOpenAIServer:
         self.default = default or Scripted()
         self.requests: list[dict] = []
         self.fail_after: int | None = None
+        self.delay_s = 0.0  # seconds before each chat reply (to make concurrent clients overlap)
         self.by_model: dict[str, Scripted] = {}
         # what GET /v1/models lists (discovery tests change it); `models_reply` replaces the whole
         # reply body when set (malformed replies)
@@ -50,6 +53,8 @@ class FakeOpenAIServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
+                if server.delay_s:
+                    time.sleep(server.delay_s)
                 if server.fail_after is not None and len(server.requests) > server.fail_after:
                     reply = Scripted(status=503, content="down")
                 else:
@@ -58,6 +63,8 @@ class FakeOpenAIServer:
                         if server.script
                         else server.by_model.get(body["model"], server.default)
                     )
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
                 if reply.status != 200:
                     self._send(reply.status, {"error": {"message": reply.content}}, reply.headers)
                     return

@@ -13,20 +13,21 @@
     A seed change (ground truth, formulas) is not detected: run `dbt build --full-refresh`.
 -#}
 
-{#- (run_id, run_source_files) of the published VSM 2013 runs: runs with vsm2013 answers and
-    no `quarantined` verdict; run_source_files = the run's response files. -#}
+{#- (run_id, run_source_files) of the published VSM 2013 runs: runs with vsm2013 answers that
+    are not quarantined (int_run_quality_status); run_source_files = the run's response files. -#}
 {% macro vsm_run_fingerprints() -%}
-    select run_id, n_response_files as run_source_files
-    from {{ ref('int_run_fingerprints') }}
-    where has_vsm2013 and not is_quarantined
+    select fingerprints.run_id, fingerprints.n_response_files as run_source_files
+    from {{ ref('int_run_fingerprints') }} as fingerprints
+    left join {{ ref('int_run_quality_status') }} as quality on fingerprints.run_id = quality.run_id
+    where fingerprints.has_vsm2013 and not coalesce(quality.is_quarantined, false)
 {%- endmacro %}
 
 
 {#- (run_id, run_source_files) of every run with responses or lifecycle events, quarantined or
-    not; run_source_files = all its raw files: responses, lifecycle events and data-quality
-    verdicts (the `runs` mart shows all three). -#}
+    not; run_source_files = all its raw files: responses, lifecycle events, judgements and
+    data-quality verdicts (the `runs` mart shows them; int_run_integrity checks them). -#}
 {% macro all_run_fingerprints() -%}
-    select run_id, n_response_files + n_event_files + n_status_files as run_source_files
+    select run_id, n_response_files + n_event_files + n_status_files + n_judgement_files as run_source_files
     from {{ ref('int_run_fingerprints') }}
 {%- endmacro %}
 
@@ -111,4 +112,18 @@
             select run_id from ({{ fingerprints }}) as upstream where run_id is not null
         )
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The config of a run-keyed incremental model: delete+insert by run_id, and a post-hook that
+    deletes the rows of the runs missing from `fingerprints` (the Jinja of a call of one of the
+    fingerprint macros above, rendered when the hook runs). -#}
+{% macro incremental_by_run_config(fingerprints, on_schema_change='append_new_columns') -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='run_id',
+        on_schema_change=on_schema_change,
+        post_hook="{{ delete_runs_missing_upstream(" ~ fingerprints ~ ") }}",
+    ) }}
 {%- endmacro %}

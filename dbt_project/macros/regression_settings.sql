@@ -7,12 +7,13 @@
     generated from include/culturewatch/config/regression_thresholds.yaml.
 
       regression_bootstrap_replicates  B, replicates of the paired bootstrap (1000). The
-                                       p-value is (1 + #not worse) / (1 + B), so it is never below
-                                       1 / (B + 1): with m comparisons in a version pair a lone
-                                       regression can reach q < alpha only when m / (B + 1) < alpha
-                                       (B = 1000: m <= 50 at alpha 0.05; a full three-instrument
-                                       pair has ~110 comparisons: raise B to ~2500 for lone hits).
-                                       Cost is linear in B.
+                                       p-value is (1 + #not worse) / (1 + B); below that resolution
+                                       (no replicate not worse) it is the normal tail of the
+                                       replicates, floored at 1e-300 (int_regression_comparisons).
+                                       When every replicate is identical it stays at 1 / (B + 1):
+                                       with m comparisons in a version pair such a lone regression
+                                       reaches q < alpha only when m / (B + 1) < alpha (B = 1000:
+                                       m <= 50 at alpha 0.05). Cost is linear in B.
       regression_bootstrap_seed        seed of every draw (hash-based: the draws depend only on the
                                        seed, the instrument, the country and the replicate).
       regression_ci_level              two-sided level of the percentile interval of the

@@ -2,7 +2,7 @@
     Normalises a raw VSM index (C = 0) to a score, by the method in the project var
     `vsm_normalisation`, which is written on every row (column `normalisation`):
 
-      formula_range_c0  (default, DESIGN.md "Metric definitions") the formula's own range
+      formula_range_c0  (default, docs/metrics.md) the formula's own range
                         with C = 0: (raw - raw_min) / (raw_max - raw_min) * 100, where
                         raw_min/raw_max are the raw values at the extreme answers, so scores
                         lie in 0-100 and all-midpoint answers give exactly 50. Equivalently

@@ -12,6 +12,11 @@ from pathlib import Path
 from culturewatch.errors import CulturewatchError
 from culturewatch.settings import data_paths
 
+INTERRUPTED = (
+    "interrupted: stopped cleanly; every answer that arrived is kept (run the same command again to ask "
+    "only what is missing)"
+)
+
 
 def _probe(args: argparse.Namespace) -> None:
     from tqdm import tqdm
@@ -19,6 +24,7 @@ def _probe(args: argparse.Namespace) -> None:
     from culturewatch.config.loader import bundled_config
     from culturewatch.probing.orchestrate import plan_probe
     from culturewatch.probing.runner import pending_cells, run_probe
+    from culturewatch.storage.compaction import compact_runs
 
     paths = data_paths(args.data_dir)
     specs = plan_probe(args.config or bundled_config("embedded"), model=args.model, version=args.version)
@@ -30,22 +36,39 @@ def _probe(args: argparse.Namespace) -> None:
             f"{spec.label}: {outcome.cells_answered} answered now, "
             f"{outcome.cells_already_done} already on disk, {outcome.requests_sent} requests sent"
         )
+    compact_runs(paths, sorted({spec.run_id for spec in specs}))  # every slice done: one file per table
     print(f"raw responses: {paths.raw_responses}")
 
 
 def _build(args: argparse.Namespace) -> None:
-    from culturewatch.transform.dbt_build import build_marts
+    from culturewatch.transform.warehouse_build import build_marts, write_raw_manifest
 
     paths = data_paths(args.data_dir)
-    result = build_marts(paths, args.select)
-    print(f"dbt build: {result.nodes} nodes ok; warehouse: {paths.warehouse}")
+    if args.dev_database:
+        database = Path(args.dev_database)
+        files = write_raw_manifest(paths, database)
+        print(
+            f"raw manifest of {len(files)} files in {database}; now run dbt with "
+            f"CULTUREWATCH_BUILD_DATABASE={database} (a scratch build: nothing is published)"
+        )
+        return
+    outcome = build_marts(paths, args.select, from_raw=args.full_refresh)
+    print(f"dbt build: {outcome.dbt_nodes} nodes ok; audited and published")
+    print(outcome.summary())
+    print(f"warehouse: {paths.warehouse} (read-only; marts in schema `marts`)")
 
 
 def _summary(args: argparse.Namespace) -> None:
-    from culturewatch.reporting.summary import deviation_ratio_table, run_ids
+    from culturewatch.marts import run_ids
+    from culturewatch.reporting.summary import deviation_ratio_table, require_run
 
     paths = data_paths(args.data_dir)
-    for run_id in [args.run_id] if args.run_id else run_ids(paths):
+    if args.run_id:
+        require_run(paths, args.run_id)
+    chosen = [args.run_id] if args.run_id else run_ids(paths)
+    if not chosen:
+        raise CulturewatchError(f"the published warehouse {paths.warehouse} has no VSM run yet")
+    for run_id in chosen:
         print(deviation_ratio_table(paths, run_id))
         print()
 
@@ -61,9 +84,11 @@ def _report(args: argparse.Namespace) -> None:
         style=args.style,
         strategy=args.strategy,
         variant=args.variant,
+        airflow_url=args.airflow_url,
     )
     files = write_report(data_paths(args.data_dir), options, Path(args.out) if args.out else None)
     print(f"report: {files.html}")
+    print(f"leaderboard: {files.leaderboard}")
     for image in files.images:
         print(f"figure: {image}")
 
@@ -79,12 +104,23 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"demo finished in {result.seconds / 60:.1f} min")
 
 
+def _ui(args: argparse.Namespace) -> None:
+    from culturewatch.local_ui import LocalUI
+
+    ui = LocalUI(data_paths(args.data_dir), port=args.port, config=Path(args.config) if args.config else None)
+    print(f"starting Airflow on 127.0.0.1:{args.port} (data dir {ui.paths.root}) ...", flush=True)
+    ui.start()
+    print(ui.banner(), flush=True)
+    ui.serve_until_stopped()
+    print("Airflow stopped")
+
+
 def _instruments(args: argparse.Namespace) -> None:
     from culturewatch.errors import CulturewatchError
-    from culturewatch.instruments.language_id import misidentified
-    from culturewatch.instruments.loader import INSTRUMENTS_DIR, load_instrument
+    from culturewatch.instruments.loader import available_instruments, load_instrument
+    from culturewatch.kinds.language_check import misidentified
 
-    ids = args.ids or sorted(p.name for p in INSTRUMENTS_DIR.iterdir() if (p / "instrument.yaml").exists())
+    ids = args.ids or sorted(available_instruments())
     failures = 0
     for instrument_id in ids:
         instrument = load_instrument(instrument_id)  # structure, placeholders, scripts
@@ -106,8 +142,10 @@ def _instruments(args: argparse.Namespace) -> None:
 def _validate(args: argparse.Namespace) -> None:
     from culturewatch.quality import gates
     from culturewatch.quality.notify import message
+    from culturewatch.storage.raw_runs import require_raw_run
 
     paths = data_paths(args.data_dir)
+    require_raw_run(paths, args.run_id)
     if args.release:
         verdict = gates.release(paths, args.run_id, args.reason or "")
         print(f"run {args.run_id}: released by hand ({verdict['reason']})")
@@ -222,6 +260,16 @@ def _retrain(args: argparse.Namespace) -> None:
             print(f"promotion: waiting: {state.get('promotion_waiting')}")
 
 
+def _run_id(value: str) -> str:
+    """An argparse type: a run id, refused before any path is built from it."""
+    from culturewatch.identifiers import InvalidIdentifier, check_run_id
+
+    try:
+        return check_run_id(value)
+    except InvalidIdentifier as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="culturewatch", description=__doc__)
     root.add_argument("--data-dir", help="default: $CULTUREWATCH_DATA_DIR or ./data")
@@ -234,17 +282,31 @@ def parser() -> argparse.ArgumentParser:
     probe.add_argument("--version", help="as this version identity (with --model; default: resolve it now)")
     probe.set_defaults(handler=_probe)
 
-    build = commands.add_parser("build", help="dbt build of all marts over the raw data")
+    build = commands.add_parser(
+        "build", help="write-audit-publish: dbt build of the marts over the raw data, audited, then published"
+    )
     build.add_argument("--select", help="dbt selection, e.g. marts.deviation_ratio+")
+    build.add_argument(
+        "--full-refresh", action="store_true", help="build from the raw files alone (after a seed change)"
+    )
+    build.add_argument(
+        "--dev-database",
+        metavar="FILE",
+        help="instead: only scan the raw manifest into FILE, for a development dbt run by hand",
+    )
     build.set_defaults(handler=_build)
 
     summary = commands.add_parser("summary", help="per-country deviation-ratio table")
-    summary.add_argument("--run-id")
+    summary.add_argument("--run-id", type=_run_id)
     summary.set_defaults(handler=_summary)
 
-    report = commands.add_parser("report", help="paper-style figures of a run as HTML + PNG")
-    report.add_argument("--run-id", required=True)
-    report.add_argument("--compare-run", help="a run to compare with (e.g. the base model of a candidate)")
+    report = commands.add_parser(
+        "report", help="paper-style figures of a run and a leaderboard across models: HTML, SVG, 300-dpi PNG"
+    )
+    report.add_argument("--run-id", required=True, type=_run_id)
+    report.add_argument(
+        "--compare-run", type=_run_id, help="a run to compare with (e.g. the base model of a candidate)"
+    )
     report.add_argument("--data-dir", default=argparse.SUPPRESS, help="as the global --data-dir")
     report.add_argument("--out", help="output folder (default: <data dir>/reports/<run id>)")
     report.add_argument(
@@ -255,12 +317,26 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--style", help="default: classification when present")
     report.add_argument("--strategy", help="default: aware when present")
     report.add_argument("--variant", help="default: base when present")
+    report.add_argument(
+        "--airflow-url",
+        help="the Airflow UI that run links point into (default: $AIRFLOW__API__BASE_URL, else "
+        "http://localhost:8080)",
+    )
     report.set_defaults(handler=_report)
 
     demo = commands.add_parser("demo", help="the embedded default end to end through Airflow")
     demo.add_argument("--config", help="run configuration YAML (default: the embedded default)")
     demo.add_argument("--port", type=int, default=8091)
     demo.set_defaults(handler=_demo)
+
+    ui = commands.add_parser(
+        "ui", help="the Airflow UI locally: the project's DAGs unpaused, the Alignment view; Ctrl-C stops it"
+    )
+    ui.add_argument("--port", type=int, default=8080)
+    ui.add_argument(
+        "--config", help="fleet config for the DAGs (default: $CULTUREWATCH_CONFIG, else embedded)"
+    )
+    ui.set_defaults(handler=_ui)
 
     serve = commands.add_parser("serve-model", help="serve a bundled GGUF model on 127.0.0.1")
     serve.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
@@ -281,7 +357,7 @@ def parser() -> argparse.ArgumentParser:
         help="re-run a run's data-quality checkpoints (raw, and marts when built); a quarantined run "
         "that passes is released",
     )
-    validate.add_argument("--run-id", required=True)
+    validate.add_argument("--run-id", required=True, type=_run_id)
     validate.add_argument(
         "--config",
         help="the run configuration it was probed with (default: the plan recorded by the probe DAG)",
@@ -316,17 +392,60 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+# Commands that read what a data dir already holds: a data dir that does not exist is a typo or a
+# wrong $CULTUREWATCH_DATA_DIR, never an empty result (the others create it).
+READS_EXISTING_DATA = frozenset({"summary", "report", "validate", "alerts", "warehouse", "compact"})
+
+
+def require_data_dir(args: argparse.Namespace) -> None:
+    """A one-line error when a reading command names a local data dir that does not exist. Run ids
+    given as arguments are checked first: a bad id is the error to report, whatever the data dir."""
+    from culturewatch.identifiers import check_run_id
+
+    given = getattr(args, "run_id", None)
+    for run_id in [given] if isinstance(given, str) else given or []:
+        check_run_id(run_id)
+    if args.command not in READS_EXISTING_DATA:
+        return
+    paths = data_paths(args.data_dir)
+    if paths.store.is_local and not Path(paths.store.base).is_dir():
+        where = "data dir" if paths.store_url is None else "store ($CULTUREWATCH_STORE)"
+        raise CulturewatchError(
+            f"{where} {paths.store.base} does not exist (set --data-dir or $CULTUREWATCH_DATA_DIR to the "
+            "folder `culturewatch probe` and `build` wrote)"
+        )
+
+
+def _sigterm_as_interrupt(*_: object) -> None:
+    """SIGTERM takes the Ctrl-C path (asyncio cancels the probe's requests, the answers that
+    arrived are written, child processes and the model server are stopped). Also when SIGINT is
+    ignored, as in a job a non-interactive shell started in the background: SIGTERM still stops it."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.raise_signal(signal.SIGINT)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from culturewatch.redaction import install_log_redaction
+
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_log_redaction()
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
+        require_data_dir(args)
         args.handler(args)
     except CulturewatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

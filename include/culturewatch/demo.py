@@ -1,4 +1,8 @@
-"""The embedded default end to end: local model → probe DAG → transform DAG → summary."""
+"""The embedded default end to end: local model → probe DAG → transform DAG → summary.
+
+Ctrl-C (or SIGTERM) stops it cleanly: the probe task writes the answers that arrived and says
+it was interrupted, the `airflow` process group and the model server are stopped, and running
+the demo again asks only what is missing."""
 
 from __future__ import annotations
 
@@ -9,15 +13,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, run_dag_test
 from culturewatch.config.loader import bundled_config, load_config
+from culturewatch.discovery.probed import run_states
 from culturewatch.instruments.loader import load_instrument
+from culturewatch.marts import run_ids
+from culturewatch.orchestration.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, run_dag_test
 from culturewatch.probing.plan import cells_for, country_languages
-from culturewatch.reporting.summary import deviation_ratio_table, run_ids
+from culturewatch.reporting.summary import deviation_ratio_table
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.serving.model_files import assemble
 from culturewatch.settings import DataPaths
-from culturewatch.storage.progress import rows_on_disk
+from culturewatch.storage.progress import answers_in_progress, clear_progress
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +54,23 @@ def run_demo(paths: DataPaths, config_path: Path | None = None, port: int = 8091
     server = LocalModelServer(
         model_name, model_path, port=port, log_path=paths.logs / f"model-server-{port}.log"
     )
-    with server, tqdm(total=total, desc="probe answers on disk", unit="answer") as bar:
-        before = rows_on_disk(paths.raw_responses)
+    clear_progress(paths)
+    with server, tqdm(total=total, desc="probe answers", unit="answer") as bar:
 
-        def show_progress() -> None:
-            bar.n = min(total, rows_on_disk(paths.raw_responses) - before)
+        def show_progress() -> None:  # the probe tasks count every answer (storage.progress)
+            bar.n = min(total, answers_in_progress(paths))
             bar.refresh()
 
-        run_dag_test(paths, PROBE_DAG, {"config": str(config_path)}, while_running=show_progress)
+        def probes_settled() -> bool:
+            return not any(state.running for state in run_states(paths))
+
+        run_dag_test(
+            paths,
+            PROBE_DAG,
+            {"config": str(config_path)},
+            while_running=show_progress,
+            settled=probes_settled,
+        )
     print("transforming with dbt (Cosmos task group) ...", flush=True)
     run_dag_test(paths, TRANSFORM_DAG)
     runs = run_ids(paths)

@@ -23,6 +23,10 @@ class EndpointError(CulturewatchError):
     """A model endpoint could not be reached or kept failing after its retries."""
 
 
+class MissingCredential(CulturewatchError):
+    """An endpoint's api_key_env names a variable that is not set (the message never holds a value)."""
+
+
 def first_problem(exc: Exception) -> str:
     """One line for an exception: a pydantic validation error's first field and message."""
     errors = getattr(exc, "errors", None)

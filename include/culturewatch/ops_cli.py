@@ -6,6 +6,9 @@ culturewatch alerts list                     alerts (one per regression event) s
 culturewatch alerts ack ALERT_ID [--by WHO] [--reason TEXT]
 culturewatch alerts mute MODEL (--for 2d | --until 2026-12-01T00:00Z) [--by WHO] [--reason TEXT]
 culturewatch alerts unmute MODEL
+culturewatch dbt-manifest                    the dbt manifest the transform DAG renders from (setup, deploy)
+culturewatch compact [--run-id RUN ...]      one raw file per run and table (default: every complete run)
+culturewatch warehouse                       the published warehouse build: id, time, local file
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def parse_until(duration: str | None, until: str | None, now: datetime) -> datet
 
 
 def _airflow_init(args: argparse.Namespace) -> None:
-    from culturewatch.airflow_runs import ensure_pools, init_airflow
+    from culturewatch.orchestration.airflow_runs import ensure_pools, init_airflow
 
     paths = data_paths(args.data_dir)
     init_airflow(paths)
@@ -148,7 +151,54 @@ def _alerts(args: argparse.Namespace) -> None:
         print(f"unmuted {args.model}")
 
 
+def _dbt_manifest(args: argparse.Namespace) -> None:
+    from culturewatch.transform.dbt_manifest import write_manifest
+
+    print(f"dbt manifest: {write_manifest()}")
+
+
+def _compact(args: argparse.Namespace) -> None:
+    from culturewatch.storage.compaction import compact_runs
+    from culturewatch.storage.raw_runs import require_raw_run
+
+    paths = data_paths(args.data_dir)
+    for run_id in args.run_id or []:
+        require_raw_run(paths, run_id)
+    done = compact_runs(paths, args.run_id or None)
+    for run_id, tables in done.items():
+        files = [table for table, written in tables.items() if written]
+        print(f"{run_id}: {'compacted ' + ', '.join(files) if files else 'already compact'}")
+    print(f"{len(done)} run(s) checked")
+
+
+def _warehouse(args: argparse.Namespace) -> None:
+    from culturewatch.storage.warehouse import published_file
+
+    paths = data_paths(args.data_dir)
+    build, local = published_file(paths)
+    print(
+        f"published build {build.build_id} at {build.published_at} ({build.runs} runs, "
+        f"{build.set_aside_files} raw files set aside)"
+    )
+    print(f"store file: {paths.store.uri(build.file)}")
+    print(f"read it:    duckdb -readonly {paths.warehouse}   (-> {local})")
+
+
 def add_ops_commands(commands: argparse._SubParsersAction) -> None:
+    manifest = commands.add_parser(
+        "dbt-manifest", help="write the dbt manifest the transform DAG renders from"
+    )
+    manifest.set_defaults(handler=_dbt_manifest)
+
+    compact = commands.add_parser("compact", help="rewrite complete runs' raw files as one file per table")
+    compact.add_argument(
+        "--run-id", action="append", help="a run to compact (repeatable; default: every complete run)"
+    )
+    compact.set_defaults(handler=_compact)
+
+    warehouse = commands.add_parser("warehouse", help="the published warehouse build and where to read it")
+    warehouse.set_defaults(handler=_warehouse)
+
     init = commands.add_parser(
         "airflow-init", help="Airflow metadata DB and one pool per endpoint (idempotent)"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.airflow_runs import airflow_env, init_airflow
+from culturewatch.orchestration.airflow_runs import airflow_env, init_airflow
 from culturewatch.settings import PROJECT_ROOT, data_paths
 
 

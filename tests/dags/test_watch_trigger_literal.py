@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import UndefinedError
 
-from culturewatch.airflow_runs import PROBE_DAG, WATCH_DAG
+from culturewatch.orchestration.airflow_runs import PROBE_DAG, WATCH_DAG
 from culturewatch.settings import PROJECT_ROOT
 from tests.dags.conftest import parsed_dags
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import subprocess
-import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +25,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 ITEMS = [f"m{number:02d}" for number in range(1, 25)]
 DIMENSIONS = ("pdi", "idv", "mas", "uai", "lto", "ivr")
 REQUESTED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def response(
@@ -93,24 +99,123 @@ def write_events(
     write_parquet(data_dir / "raw" / "runs" / f"run_id={run_id}", name, rows, schema)
 
 
-def dbt(
-    command: list[str], data_dir: Path, work_dir: Path, variables: dict[str, object] | None = None
+# What every development build here hands dbt, the same for every data dir: dbt runs in the data
+# dir, so the database and the data dir are relative paths. dbt's partial-parse state is valid only
+# for the same profile (its connection keys include the database path), the same --vars and the
+# same env vars read while parsing; with these it is, and one parse serves every build (`_parsed`).
+DATABASE = "warehouse.duckdb"
+DBT_ENV = {"CULTUREWATCH_DATA_DIR": ".", "CULTUREWATCH_BUILD_DATABASE": DATABASE}
+
+
+def _dbt_in_process(
+    command: list[str], cwd: Path, work_dir: Path, variables: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run dbt on `data_dir` with target/ and logs/ in `work_dir` (parallel runs don't collide)."""
-    env = {
-        **os.environ,
-        "CULTUREWATCH_DATA_DIR": str(data_dir),
-        "DBT_LOG_PATH": str(work_dir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    """dbt in this process (dbtRunner, as the library runs it), in `cwd` with DBT_ENV; its log
+    lines come back as `stdout`, its exception as `stderr`, success as return code 0."""
+    from dbt.cli.main import dbtRunner
+
+    from culturewatch.transform.warehouse_build import release_dbt_connections
+
     arguments = [
-        sys.executable, "-m", "dbt.cli.main", *command,
+        *command,
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work_dir / "target"),
+        "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
+        "--no-send-anonymous-usage-stats",
     ]  # fmt: skip
     if variables:
-        arguments += ["--vars", json.dumps(variables)]
-    result = subprocess.run(arguments, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+        arguments += ["--vars", variables]
+    lines: list[str] = []
+
+    def collect(event) -> None:
+        if event.info.level != "debug" and event.info.msg:
+            lines.append(str(event.info.msg))
+
+    with _dbt_environment(cwd):
+        try:
+            outcome = dbtRunner(callbacks=[collect]).invoke(arguments)
+        finally:
+            release_dbt_connections()  # the warehouse file is free for the test to read
+    stderr = f"{type(outcome.exception).__name__}: {outcome.exception}" if outcome.exception else ""
+    return subprocess.CompletedProcess(
+        ["dbt", *arguments], 0 if outcome.success else 1, "\n".join(lines), stderr
+    )
+
+
+@contextmanager
+def _dbt_environment(cwd: Path) -> Iterator[None]:
+    """DBT_ENV set, the store unset (the data dir is the store), `cwd` the working directory;
+    all restored after."""
+    previous = {key: os.environ.get(key) for key in (*DBT_ENV, "CULTUREWATCH_STORE")}
+    working = Path.cwd()
+    os.environ.pop("CULTUREWATCH_STORE", None)
+    os.environ.update(DBT_ENV)
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(working)
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@functools.cache
+def _parsed() -> Path:
+    """The project's partial-parse state (dbt's own `partial_parse.msgpack`), from one full
+    `dbt parse` per test session: a new target folder starts from it, so a build without --vars
+    parses nothing (dbt parses everything again when --vars differ from the saved state's)."""
+    folder = Path(tempfile.mkdtemp(prefix="culturewatch-dbt-parse-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    result = _dbt_in_process(["parse"], folder, folder)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    return folder / "target" / PARTIAL_PARSE_FILE
+
+
+def run_dbt(
+    command: list[str],
+    data_dir: Path,
+    work_dir: Path,
+    variables: dict[str, object] | str | None = None,
+    *,
+    scan: bool = True,
+    unit_tests: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """A development build of `data_dir` (its raw files as the store): the raw manifest is scanned
+    into `data_dir/warehouse.duckdb` (culturewatch.transform.warehouse_build.write_raw_manifest;
+    `scan=False` skips it), then dbt runs on that file, with target/ and logs/ in `work_dir`
+    (parallel runs don't collide). A new target folder gets the session's parse state (`_parsed`),
+    except for `dbt parse` itself, which parses from nothing. A `build` leaves out dbt's unit tests
+    unless `unit_tests`: they check the SQL of a model, not the fixture's data, and run once, in
+    tests/dbt/test_dbt_unit_tests.py. The write-audit-publish build itself is tested in
+    tests/dataplane."""
+    from culturewatch.settings import DataPaths
+    from culturewatch.transform.warehouse_build import write_raw_manifest
+
+    if scan:
+        write_raw_manifest(DataPaths(data_dir), data_dir / DATABASE)
+    state = work_dir / "target" / PARTIAL_PARSE_FILE
+    if command[0] != "parse" and not state.exists():
+        state.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_parsed(), state)
+    if command[0] == "build" and unit_tests is False:
+        command = [*command, "--exclude-resource-type", "unit_test"]
+    if variables is not None and not isinstance(variables, str):
+        variables = json.dumps(variables)
+    return _dbt_in_process(command, data_dir, work_dir, variables or None)
+
+
+def dbt(
+    command: list[str],
+    data_dir: Path,
+    work_dir: Path,
+    variables: dict[str, object] | None = None,
+    *,
+    unit_tests: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """`run_dbt`, asserting success (the output tail in the failure message)."""
+    result = run_dbt(command, data_dir, work_dir, variables, unit_tests=unit_tests)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     return result
 

@@ -35,9 +35,10 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.reporting.summary import HEADLINE_COLUMNS, headline_numbers
+from culturewatch.marts import leaderboard_summaries, leaderboard_summary_columns
 from culturewatch.settings import data_paths
-from tests.dbt.raw_fixture import dbt, fetch, questionnaire, write_events, write_responses
+from culturewatch.transform.warehouse_build import build_marts
+from tests.dbt.raw_fixture import fetch, questionnaire, write_events, write_responses
 from tests.dbt.wvs_fixture import response as wvs_response
 
 HAND_ANSWERS = {
@@ -112,7 +113,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     write_responses(data_dir, "spa-v1", "part-0.parquet", spa)
     _events(data_dir, "spa-v1", "wvs_culturespa", "v1", 11, 30)
-    dbt(["build"], data_dir, tmp_path_factory.mktemp("dbt"))
+    build_marts(data_paths(data_dir))  # written, audited and published: what the library's readers read
     return data_dir
 
 
@@ -156,11 +157,11 @@ def test_parse_rate_and_tokens_cover_every_run_of_the_version(
 def test_transform_summary_reports_each_versions_leaderboard_headlines(
     built: Path, leaderboard: dict[str, dict[str, object]]
 ) -> None:
-    summaries = headline_numbers(data_paths(built))
+    summaries = leaderboard_summaries(data_paths(built))
     assert [summary["model_version"] for summary in summaries] == ["v2", "v1"]  # latest probed first
     for summary in summaries:
         row = leaderboard[str(summary["model_version"])]
-        expected = {name: row[name] for name in HEADLINE_COLUMNS if row[name] is not None}
+        expected = {name: row[name] for name in leaderboard_summary_columns() if row[name] is not None}
         assert summary == {
             "model": row["model"],
             "model_version": row["model_version"],
@@ -168,3 +169,27 @@ def test_transform_summary_reports_each_versions_leaderboard_headlines(
             **expected,
         }
     assert "mean_cas_aware" in summaries[1] and "mean_cas_aware" not in summaries[0]
+
+
+def test_published_file_carries_the_dbt_descriptions_as_comments(built: Path) -> None:
+    """persist_docs writes every model's and column's yml description into the build; publishing
+    copies them, so an analyst reads them in the published file without dbt docs."""
+    tables = {
+        (row["schema_name"], row["table_name"]): row["comment"]
+        for row in fetch(built, "select schema_name, table_name, comment from duckdb_tables()")
+    }
+    assert "Grain: one row per model × model_version" in tables[("marts", "model_leaderboard")]
+    assert "Deviation ratio (Sukiennik et al. Eq. 1)" in tables[("marts", "deviation_ratio")]
+    assert tables[("reference", "countries")], "the seeds' descriptions too"
+    columns = {
+        (row["table_name"], row["column_name"]): row["comment"]
+        for row in fetch(
+            built,
+            "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'",
+        )
+    }
+    assert columns[("deviation_ratio", "is_unstable")].startswith("True when deviation_ratio has a value")
+    assert columns[("runs", "airflow_dag_run_id")].startswith("The latest Airflow DAG run")
+    undocumented = sorted(key for key, comment in columns.items() if not comment)
+    assert undocumented == [], f"mart columns without a description: {undocumented}"
+    assert not any(schema in ("staging", "intermediate", "main") for schema, _ in tables)

@@ -11,9 +11,7 @@ Score ranges (formula_range_c0): score = (raw + R) * 100 / 2R with R = (w1 + w2)
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
+from tests.dbt import raw_fixture
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -173,30 +172,8 @@ def _write_fixture(data_dir: Path) -> None:
     pq.write_table(pa.Table.from_pylist(events, schema=RUN_EVENT_SCHEMA), events_dir / "part-0.parquet")
 
 
-def _dbt(command: str, data_dir: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
-    """Run dbt on the project with target/ and logs/ in `work_dir` (parallel runs don't collide)."""
-    env = {
-        **os.environ,
-        "CULTUREWATCH_DATA_DIR": str(data_dir),
-        "DBT_LOG_PATH": str(work_dir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    flags = {
-        "--project-dir": DBT_PROJECT_DIR,
-        "--profiles-dir": DBT_PROJECT_DIR,
-        "--target-path": work_dir / "target",
-    }
-    arguments = [sys.executable, "-m", "dbt.cli.main", command]
-    for flag, value in flags.items():
-        arguments += [flag, str(value)]
-    return subprocess.run(
-        arguments,
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def _dbt(command: str, data_dir: Path, work_dir: Path, scan: bool = True) -> subprocess.CompletedProcess[str]:
+    return raw_fixture.run_dbt([command], data_dir, work_dir, scan=scan)
 
 
 @pytest.fixture(scope="module")
@@ -475,6 +452,6 @@ def test_null_iff_reason_and_positive(warehouse):
 def test_parse_needs_no_data(tmp_path):
     data_dir = tmp_path / "empty"
     data_dir.mkdir()
-    result = _dbt("parse", data_dir, tmp_path)
+    result = _dbt("parse", data_dir, tmp_path, scan=False)
     assert result.returncode == 0, result.stdout[-4000:]
     assert not any(data_dir.iterdir())  # no warehouse created, nothing read

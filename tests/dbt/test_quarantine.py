@@ -150,7 +150,7 @@ def _verdict(
         "data_docs_url": f"file:///docs/{run_id}/{name}.html",
         "recorded_at": REQUESTED_AT + timedelta(days=1, minutes=minute),
     }
-    write_parquet(data_dir / "raw" / "run_status" / f"run_id={run_id}", name, [row], RUN_STATUS_SCHEMA)
+    write_parquet(data_dir / "quality" / "verdicts" / f"run_id={run_id}", name, [row], RUN_STATUS_SCHEMA)
 
 
 def _snapshot(data_dir: Path) -> dict[str, list[dict[str, object]]]:
@@ -165,10 +165,10 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list
     data_dir = tmp_path_factory.mktemp("data")
     work_dir = tmp_path_factory.mktemp("dbt")
     _write_raw(data_dir)
-    assert not (data_dir / "raw" / "run_status").exists()
+    assert not (data_dir / "quality" / "verdicts").exists()
     dbt(BUILD, data_dir, work_dir)
     snapshots = {"1": _snapshot(data_dir)}
-    snapshots["1"]["run_status"] = fetch(data_dir, "select * from stg_raw__run_status")
+    snapshots["1"]["run_status"] = fetch(data_dir, "select * from staging.stg_raw__run_status")
 
     # 2: each v2 run validated by the raw checkpoint, then quarantined by the marts checkpoint
     # (run-cspa-bad without a reason); run-vsm-ok validated

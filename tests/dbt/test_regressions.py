@@ -43,6 +43,12 @@ CAS (wvs_culturespa, aware, classification/base), seed values (test_wvs_marts.py
     cas_cross_culture, US: the other way round (v1 the worst codes, CAS 0; v2 the majorities, 100):
        difference +100 on every draw -> `improvement` (the mirror test), p_value = 1.
 Polarity (en, 5 topics), identical replies in v1 and v2 -> difference 0 for each local country.
+
+Like for like: a second model, `coverage-model`, versions c1 and c2, US and DE in English, all
+answers 3, except that c2's US reply to m13 is unparseable: LTO is unscored, so the US deviation
+ratio covers 6 dimensions in c1 and 5 in c2 (two different quantities: not comparable, never
+alerted, out of the version mean), while DE (6 and 6, DR 114.2 / 106 both times) is compared and
+is the version mean's only country.
 """
 
 from __future__ import annotations
@@ -93,12 +99,32 @@ DE_DR_AFTER = 114.2 / (91 + 10300 / 520)
 POLARITY_TOPICS = {"e069_13": (1, 4), "f120": (3, 2), "f118": (2, 3), "f121": (4, 1), "e117": (5, 0)}
 
 
+COVERAGE_MODEL = "coverage-model"
+COVERAGE_VERSIONS = {
+    "c1": datetime(2026, 1, 2, 12, 0, tzinfo=UTC),
+    "c2": datetime(2026, 2, 2, 12, 0, tzinfo=UTC),
+}
+
+
 def _stamp(rows: list[dict[str, object]], version: str) -> list[dict[str, object]]:
-    probed_at, parser = VERSIONS[version]
+    if version in COVERAGE_VERSIONS:
+        probed_at, parser, model = COVERAGE_VERSIONS[version], "p1", COVERAGE_MODEL
+    else:
+        (probed_at, parser), model = VERSIONS[version], MODEL
     return [
-        {**row, "model": MODEL, "model_version": version, "parser_version": parser, "requested_at": probed_at}
+        {**row, "model": model, "model_version": version, "parser_version": parser, "requested_at": probed_at}
         for row in rows
     ]
+
+
+def _coverage_rows(run_id: str, version: str) -> list[dict[str, object]]:
+    us = raw_fixture.questionnaire(run_id, "US", "en")
+    if version == "c2":
+        us = [
+            {**row, "answer": None, "parse_status": "unparseable"} if row["item_id"] == "m13" else row
+            for row in us
+        ]
+    return _stamp(us + raw_fixture.questionnaire(run_id, "DE", "en"), version)
 
 
 def _vsm_rows(run_id: str, version: str) -> list[dict[str, object]]:
@@ -150,7 +176,7 @@ def _write_run(data_dir: Path, run_id: str, rows: list[dict[str, object]], judge
     folder.mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=RAW_RESPONSE_SCHEMA), folder / "part-0.parquet")
     event = {
-        "run_id": run_id, "instrument": first["instrument"], "model": MODEL,
+        "run_id": run_id, "instrument": first["instrument"], "model": first["model"],
         "model_version": first["model_version"], "base_url": "http://localhost:0/v1",
         "prompt_language": None, "cells_planned": len(rows), "requests_sent": len(rows),
         "prompt_tokens": 10 * len(rows), "completion_tokens": 2 * len(rows), "cost_usd": None,
@@ -181,6 +207,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         replies, judged = _polarity_rows(f"pol-{version}", version)
         _write_run(data, f"pol-{version}", replies, judged)
     _write_run(data, "vsm-v3", _vsm_rows("vsm-v3", "v3"))
+    for version in COVERAGE_VERSIONS:
+        _write_run(data, f"cov-{version}", _coverage_rows(f"cov-{version}", version))
     # only what the regression marts need (and its tests): the other marts have their own modules
     result = wvs_fixture.run_dbt(["build", "--select", "+alignment_regressions"], data, data / "dbt")
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
@@ -220,17 +248,26 @@ def test_seed_is_the_rendering_of_the_yaml():
 def test_config_rejects_a_bad_rule(tmp_path):
     bad = tmp_path / "rules.yaml"
     bad.write_text(
-        "metrics:\n  cas_aware:\n    description: x\n    higher_is_better: true\n    threshold: -1\n"
+        "metrics:\n  cas_aware:\n    description: x\n    metric: cas\n    same_coverage: false\n"
+        "    threshold: -1\n"
         "    alpha: 0.05\n    measures:\n      {instrument: wvs_culturespa, strategy: aware,"
         " style: cot, variant: base}\n"
     )
     with pytest.raises(InputFileError, match="threshold"):
         load_regression_config(bad)
     bad.write_text(
-        "metrics:\n  dr:\n    description: x\n    higher_is_better: true\n    threshold: 0.1\n"
+        "metrics:\n  dr:\n    description: x\n    metric: deviation_ratio\n    same_coverage: true\n"
+        "    threshold: 0.1\n"
         "    alpha: 0.05\n    measures: {instrument: vsm2013, strategy: aware, style: cot, variant: base}\n"
     )
     with pytest.raises(InputFileError, match="setting is required"):
+        load_regression_config(bad)
+    bad.write_text(  # a rule must measure a metric of metrics.yaml with a better direction
+        "metrics:\n  dr:\n    description: x\n    metric: vsm_score\n    same_coverage: true\n"
+        "    threshold: 0.1\n    alpha: 0.05\n"
+        "    measures: {instrument: vsm2013, setting: english, strategy: aware, style: cot, variant: base}\n"
+    )
+    with pytest.raises(InputFileError, match="no better direction"):
         load_regression_config(bad)
 
 
@@ -252,6 +289,7 @@ def test_history_has_every_headline_metric_per_version(data_dir):
     us = wvs_fixture.fetch(
         data_dir,
         "select * from marts.alignment_history where metric = 'deviation_ratio_aligned' and country = 'US'"
+        f" and model = '{MODEL}'"
         " order by model_version",
     )
     assert [row["value"] for row in us] == pytest.approx([US_DR_BEFORE, US_DR_AFTER, US_DR_AFTER])
@@ -316,7 +354,8 @@ def test_clear_improvement_is_flagged_and_never_a_regression(data_dir):
     # the mirror test: p = 1/1001 for both, BH over the 19 comparisons -> q = 19/2 * p
     mirror = wvs_fixture.fetch(
         data_dir,
-        "select q_improvement from main.int_regression_comparisons where metric = 'cas_cross_culture'",
+        "select q_improvement from intermediate.int_regression_comparisons"
+        " where metric = 'cas_cross_culture'",
     )
     assert [row["q_improvement"] for row in mirror] == pytest.approx([19 / 2 / (REPLICATES + 1)] * 2)
 
@@ -382,7 +421,8 @@ def test_bootstrap_identity_replicate_reproduces_the_marts(data_dir):
     for model in ("deviation_ratio", "cas", "polarity"):
         rows = wvs_fixture.fetch(
             data_dir,
-            f"select r.value as recomputed, h.value as mart from main.int_regression_{model}_replicates r"
+            "select r.value as recomputed, h.value as mart"
+            f" from intermediate.int_regression_{model}_replicates r"
             " join marts.alignment_history h using (run_id, metric, country, prompt_language)"
             " where r.replicate = 0",
         )
@@ -392,7 +432,7 @@ def test_bootstrap_identity_replicate_reproduces_the_marts(data_dir):
 
 
 def test_bootstrap_is_reproducible_on_rebuild(data_dir):
-    replicates_sql = "select * from main.int_regression_{}_replicates order by all"
+    replicates_sql = "select * from intermediate.int_regression_{}_replicates order by all"
     models = ("deviation_ratio", "cas", "polarity")
     before = wvs_fixture.fetch(data_dir, REGRESSIONS_SQL)
     replicates = {model: wvs_fixture.fetch(data_dir, replicates_sql.format(model)) for model in models}
@@ -415,3 +455,25 @@ def test_bootstrap_is_reproducible_on_rebuild(data_dir):
     # the draws vary between replicates (a bootstrap, not B copies of the identity)
     de = [row for row in replicates["deviation_ratio"] if row["country"] == "DE" and row["side"] == "after"]
     assert len({round(row["value"], 12) for row in de}) > 3
+
+
+def test_a_country_measured_over_other_dimensions_is_never_compared(data_dir):
+    """Like for like: US's deviation ratio covers 6 dimensions in c1 and 5 in c2 (LTO unscored)."""
+    us = _one(data_dir, "deviation_ratio_english", "US", version="c2")
+    assert (us["n_before"], us["n_after"], us["n_unit"]) == (6, 5, "dimensions")
+    assert us["coverage_differs"] is True
+    assert us["is_comparable"] is False
+    assert us["not_comparable_reason"] == "coverage: dimensions 6 -> 5"
+    assert us["direction"] == "no_change" and us["difference"] is None and us["p_value"] is None
+    de = _one(data_dir, "deviation_ratio_english", "DE", version="c2")
+    assert (de["n_before"], de["n_after"], de["coverage_differs"]) == (6, 6, False)
+    assert de["is_comparable"] is True and de["difference"] == pytest.approx(0)
+    mean = _one(data_dir, "deviation_ratio_english", None, version="c2")
+    assert mean["is_comparable"] is True
+    assert (mean["n_before"], mean["n_after"], mean["n_unit"]) == (1, 1, "countries")
+    assert mean["value_before"] == pytest.approx(DE_DR_BEFORE)  # DE alone: US left the mean
+    assert mean["value_after"] == pytest.approx(DE_DR_BEFORE)
+    # a metric compared over different coverage that its rule allows is flagged, not hidden
+    cas = _one(data_dir, "cas_aware", "US")
+    assert (cas["n_before"], cas["n_after"], cas["coverage_differs"]) == (5, 5, False)
+    assert all(row["is_unstable"] is False for row in wvs_fixture.fetch(data_dir, REGRESSIONS_SQL))

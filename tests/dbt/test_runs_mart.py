@@ -17,9 +17,8 @@ import pytest
 from culturewatch.storage.schema import RUN_EVENT_SCHEMA
 from tests.dbt.raw_fixture import REQUESTED_AT, dbt, fetch, response, write_events, write_responses
 
-OLD_EVENT_SCHEMA = pa.schema(
-    [field for field in RUN_EVENT_SCHEMA if field.name not in {"instrument", "cost_usd"}]
-)
+LATER_COLUMNS = {"instrument", "cost_usd", "airflow_dag_run_id"}
+OLD_EVENT_SCHEMA = pa.schema([field for field in RUN_EVENT_SCHEMA if field.name not in LATER_COLUMNS])
 
 
 def _event(run_id: str, language: str, event: str, minute: int, **numbers: object) -> dict[str, object]:
@@ -39,6 +38,7 @@ def _event(run_id: str, language: str, event: str, minute: int, **numbers: objec
         "cost_usd": 0.0,
         "recorded_at": REQUESTED_AT + timedelta(minutes=minute),
         "message": None,
+        "airflow_dag_run_id": None,
         **numbers,
     }
 
@@ -63,12 +63,13 @@ def _write_fixture(data_dir: Path) -> None:
         _event("run-complete", "en", "completed", 5, prompt_tokens=1000, completion_tokens=100,
                cost_usd=0.01, **done),
         _event("run-complete", "de", "started", 1),
-        _event("run-complete", "de", "failed", 2, cells_answered=10, message="endpoint down"),
+        _event("run-complete", "de", "failed", 2, cells_answered=10, message="endpoint down",
+               airflow_dag_run_id="manual__first"),
     ])  # fmt: skip
     write_events(data_dir, "run-complete", "e1.parquet", [
-        _event("run-complete", "de", "started", 10, cells_answered=10),
+        _event("run-complete", "de", "started", 10, cells_answered=10, airflow_dag_run_id="manual__retry"),
         _event("run-complete", "de", "completed", 12, prompt_tokens=500, completion_tokens=50, cost_usd=0.005,
-               requests_sent=14, cells_answered=24),
+               requests_sent=14, cells_answered=24, airflow_dag_run_id="manual__retry"),
     ])  # fmt: skip
     write_responses(
         data_dir, "run-complete", "r0.parquet", _answers("run-complete", "en", {"ok": 21, "unparseable": 3})
@@ -107,7 +108,7 @@ def _write_fixture(data_dir: Path) -> None:
         _event("run-old", "en", "completed", 2, prompt_tokens=4, **done),
     ]
     for event in old:
-        del event["instrument"], event["cost_usd"]
+        del event["instrument"], event["cost_usd"], event["airflow_dag_run_id"]
     write_events(data_dir, "run-old", "e0.parquet", old, schema=OLD_EVENT_SCHEMA)
     write_responses(data_dir, "run-old", "r0.parquet", _answers("run-old", "en", {"ok": 2}))
     # run-no-events: answers on disk, no lifecycle event
@@ -156,6 +157,8 @@ def test_complete_run_after_a_retry(built):
     assert (row["prompt_tokens"], row["completion_tokens"], row["requests_sent"]) == (1500, 150, 38)
     assert row["cost_usd"] == pytest.approx(0.015)
     assert row["n_events"] == 6
+    # the DAG run of the latest event that names one (the retry), for the readers' run links
+    assert row["airflow_dag_run_id"] == "manual__retry"
 
 
 def test_failed_run(built):
@@ -190,12 +193,53 @@ def test_events_written_before_instrument_and_cost_existed(built):
     assert (row["status"], row["instrument"], row["prompt_tokens"], row["cost_usd"]) == (
         "complete", "vsm2013", 4, None
     )  # fmt: skip
+    assert row["airflow_dag_run_id"] is None  # probed outside Airflow, or before the column
 
 
 def test_run_without_events_has_no_status(built):
     row = _run(built, "run-no-events")
     assert (row["status"], row["n_events"], row["n_slices"], row["rows_on_disk"]) == (None, 0, 0, 1)
     assert (row["cells_planned"], row["started_at"], row["cost_usd"]) == (None, None, None)
+
+
+# (run, parse_rate, is_every_slice_complete), worked from the fixture's events and responses
+PARSE_AND_COMPLETENESS = [
+    ("run-complete", 41 / 48, True),  # both slices' latest events completed (de after its retry)
+    ("run-failed", 1.0, False),  # 5 of 5 rows parsed; its only slice failed
+    ("run-no-events", 1.0, False),  # no lifecycle event: not complete
+    ("run-old", 1.0, True),
+    ("run-running", 1.0, False),  # de's retry has started
+    ("run-unpriced", None, True),  # no row on disk: no parse rate
+]
+
+
+def test_parse_rate_and_slice_completeness_are_mart_columns(built):
+    rows = fetch(
+        built[0], "select run_id, parse_rate, is_every_slice_complete from marts.runs order by run_id"
+    )
+    found = [(row["run_id"], row["parse_rate"], row["is_every_slice_complete"]) for row in rows]
+    assert found == [
+        (run, pytest.approx(rate) if rate else rate, done) for run, rate, done in PARSE_AND_COMPLETENESS
+    ]
+
+
+def test_raw_readers_agree_with_the_runs_mart(built):
+    """The probe summary and the discovery read the raw events before any build (the marts may be
+    stale then); what they compute is the mart's definition."""
+    from culturewatch.discovery.probed import run_states
+    from culturewatch.reporting.run_summary import run_summary
+    from culturewatch.settings import data_paths
+
+    paths = data_paths(built[0])
+    expected = {run: (rate, done) for run, rate, done in PARSE_AND_COMPLETENESS}
+    states = {state.run_id: state.complete for state in run_states(paths)}
+    assert states == {run: done for run, (_, done) in expected.items() if run != "run-no-events"}
+    summaries = {run["run_id"]: run["parse_ok_share"] for run in run_summary(paths, list(expected))}
+    assert summaries == {
+        run: pytest.approx(rate) if rate else rate
+        for run, (rate, _) in expected.items()
+        if run != "run-no-events"
+    }
 
 
 def test_dbt_docs_generate_documents_the_marts(built):

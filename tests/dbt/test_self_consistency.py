@@ -94,7 +94,7 @@ def _row(data_dir: Path, country: str, basis: str) -> dict[str, object]:
 
 
 def test_build_works_without_judgement_files(data_dir):
-    assert fetch(data_dir, "select count(*) as n from stg_raw__judgements") == [{"n": 0}]
+    assert fetch(data_dir, "select count(*) as n from staging.stg_raw__judgements") == [{"n": 0}]
     assert fetch(data_dir, "select count(*) as n from marts.value_polarity_alignment") == [{"n": 0}]
 
 

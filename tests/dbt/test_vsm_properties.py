@@ -122,7 +122,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     )
     dbt(["run", "--select", SELECT_RUN], data_dir, work_dir, proxies)
     snapshots["D"] = _snapshot(data_dir)
-    compiled = work_dir / "target" / "compiled" / "culturewatch" / "models" / "intermediate"
+    compiled = work_dir / "target" / "compiled" / "culturewatch" / "models" / "intermediate" / "vsm"
     incremental_sql = (compiled / "int_vsm_dimension_scores_computed.sql").read_text()
     dbt(["run", "--select", SELECT_RUN, "--full-refresh"], data_dir, work_dir, proxies)
     snapshots["E"] = _snapshot(data_dir)

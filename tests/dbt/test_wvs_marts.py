@@ -16,6 +16,8 @@ Seed values used (wvs_cultureSPA_questions / _majority / _answers, wvs_polarity)
     polarity (output/ground_truth_all_countries.csv), topics e069_13 f120 f118 f121 e117:
       US .3080 .4036 .5741 .6021 .8553   GB .3622 .6121 .7160 .7413 .9290 (same order)
       NL .3403 .7602 .8981 .8344 .9588   (f121 below f118)
+    global polarity (output/ground_truth_global.csv), same topics:
+      .5404 .1986 .2325 .3399 .8766      (ranks 4 1 2 3 5)
 """
 
 from __future__ import annotations
@@ -76,6 +78,17 @@ def _culturespa_rows(run_id: str) -> list[dict[str, object]]:
         ask("Q57", None, "unaware", 2),
         ask("Q106", None, "unaware", 8),
         ask("Q1", "US", "cross_culture", 1),
+        # ten trials (more draws than one 32-bit value holds: the bootstrap's chunked draws)
+        *[
+            ask("Q3", "NG", "aware", code, trial=trial)
+            for trial, code in enumerate((1, 2, 3, 1, 2, 3, 1, 2, 3, 1))
+        ],
+        # the self-alignment baselines: P3, P1+P3, P2+P3
+        ask("Q1", "US", "self_alignment", 1),
+        ask("Q57", "US", "self_alignment", 1),
+        ask("Q106", "US", "self_alignment", 1),
+        ask("Q1", "CN", "aware_self_alignment", 2),
+        ask("Q2", "GB", "cross_culture_self_alignment", 1),
         # cot: three cultures answering exactly their WVS majorities on Q1 Q2 Q57 Q106
         *[
             ask(item, country, "aware", code, style="cot")
@@ -268,6 +281,28 @@ def test_unaware_answers_are_scored_against_every_country(data_dir):
     assert _cas(data_dir, "US", strategy="cross_culture")["cas"] == pytest.approx(100.0)
 
 
+def test_cas_is_reported_per_self_alignment_strategy_against_the_examples_culture(data_dir):
+    # P3, US: Q1 1 vs 1, Q57 1 vs 2, Q106 1 vs 1 -> 1 over max 9 + 1 + 81 = 91
+    p3 = _cas(data_dir, "US", strategy="self_alignment")
+    assert p3["cas"] == pytest.approx((1 - 1 / math.sqrt(91)) * 100)
+    assert (p3["n_questions"], p3["is_persona_free"], p3["null_reason"]) == (3, False, None)
+    # P1+P3, China: Q1 2 vs 1 -> 1 over 9; P2+P3, Britain: Q2 1 vs 1 -> 100
+    assert _cas(data_dir, "CN", strategy="aware_self_alignment")["cas"] == pytest.approx(200 / 3)
+    assert _cas(data_dir, "GB", strategy="cross_culture_self_alignment")["cas"] == pytest.approx(100.0)
+    # scored only against the culture whose answers the examples show, never against the others
+    rows = fetch(
+        data_dir,
+        """select country from marts.cultural_alignment_score
+        where run_id = ? and strategy like '%self_alignment'""",
+        [RUN],
+    )
+    assert sorted(row["country"] for row in rows) == ["CN", "GB", "US"]
+    [leaderboard] = fetch(data_dir, "select * from marts.model_leaderboard")
+    assert leaderboard["mean_cas_self_alignment"] == pytest.approx((1 - 1 / math.sqrt(91)) * 100)
+    assert leaderboard["mean_cas_aware_self_alignment"] == pytest.approx(200 / 3)
+    assert leaderboard["mean_cas_cross_culture_self_alignment"] == pytest.approx(100.0)
+
+
 # ---------------------------------------------------------------- cultural_alignment_matrix
 
 
@@ -427,13 +462,34 @@ def test_constant_polarity_vector_gives_null_correlation(data_dir):
         "select * from marts.value_polarity_alignment where run_id = ? and prompt_language = 'pt'",
         [POLARITY_RUN],
     )
-    assert len(rows) == 11 + 4  # every country and language reference
+    assert len(rows) == 11 + 4 + 1  # every country and language reference, and the global one
     for row in rows:
         assert row["spearman"] is None  # not 0, not 1
         assert row["null_reason"] == "constant_vector"
     local = [row for row in rows if row["is_local"] and row["reference_level"] == "country"]
     assert sorted(row["reference_code"] for row in local) == ["BR", "PT"]
     assert {row["us_centric_bias_null_reason"] for row in local} == {"alignment_undefined"}
+
+
+def test_global_level_hand_computed(data_dir):
+    # en model ranks (e069_13 f120 f118 f121 e117) 1 3 2 4.5 4.5; global ranks 4 1 2 3 5
+    #   dx -2 0 -1 1.5 1.5, dy 1 -2 -1 0 2: sum dxdy = -2 + 0 + 1 + 0 + 3 = 2 -> rho = 2 / sqrt(9.5 * 10)
+    en = _polarity(data_dir, "en", "global", "global")
+    assert en["spearman"] == pytest.approx(2 / math.sqrt(95))  # 0.205
+    assert en["ground_truth_source_file"] == "output/ground_truth_global.csv"
+    assert (en["n_topics"], en["is_local"], en["reference_language"]) == (5, False, None)
+    assert (en["us_centric_bias"], en["us_centric_bias_null_reason"]) == (None, "not_a_local_country")
+    # nl ranks 1 2 4 3 5 against 4 1 2 3 5: dx -2 -1 1 0 2, dy 1 -2 -1 0 2 -> 3 / 10
+    assert _polarity(data_dir, "nl", "global", "global")["spearman"] == pytest.approx(0.3)
+
+
+def test_global_seed_values_used(data_dir):
+    truth = {
+        row["question_key"]: float(row["pro_score"])
+        for row in _seed("wvs_polarity")
+        if row["level"] == "global" and row["source_file"] == "output/ground_truth_global.csv"
+    }
+    assert sorted(TOPICS, key=truth.__getitem__) == ["f120", "f118", "f121", "e069_13", "e117"]
 
 
 def test_too_few_topics_gives_null(data_dir):
@@ -519,16 +575,29 @@ def test_bootstrap_interval_hand_derived(data_dir):
     # Q57 has two answers A = [0, 1], B = [.3, .7]; a replicate draws two of them:
     #   AA -> [0, 1]: W = .397371; AB -> [.15, .85]: .247371; BB -> [.3, .7]: .097371
     # so replicate similarities lie in {.602629, .752629, .902629} with chances 1/4, 1/2, 1/4, and
-    # the 2.5 % / 97.5 % percentiles of 200 replicates (about 50 at each extreme) are the extremes
+    # the 2.5 % / 97.5 % percentiles of 1000 replicates (about 250 at each extreme) are the extremes
     q57 = _similarity(data_dir, "Q57")
     assert q57["similarity_ci_low"] == pytest.approx(1 - 0.397371)
     assert q57["similarity_ci_high"] == pytest.approx(1 - 0.097371)
-    assert (q57["n_bootstrap"], q57["ci_level"], q57["bootstrap_seed"]) == (200, 0.95, 20250101)
+    assert (q57["n_bootstrap"], q57["ci_level"], q57["bootstrap_seed"]) == (1000, 0.95, 20250101)
     # a single valid answer (Q2: the other trial refused) cannot vary: the interval is the point
     q2 = _similarity(data_dir, "Q2")
     assert q2["similarity_ci_low"] == pytest.approx(q2["similarity"])
     assert q2["similarity_ci_high"] == pytest.approx(q2["similarity"])
     assert (q2["n_valid"], q2["n_unclassifiable"]) == (1, 1)
+
+
+def test_a_style_whose_answers_cannot_vary_has_its_mean_as_interval(data_dir):
+    # cot, China: one answer per question, so every replicate is the point estimate
+    row = _one(
+        data_dir,
+        """select * from marts.distribution_similarity_by_style
+        where run_id = ? and country = 'CN' and style = 'cot' and strategy = 'aware'""",
+        RUN,
+    )
+    assert row["n_items_scored"] == 4
+    assert row["similarity_ci_low"] == row["mean_similarity"] == row["similarity_ci_high"]
+    assert row["n_bootstrap"] == 1000
 
 
 def test_similarity_nulls_and_unclassifiable_rates(data_dir):
@@ -633,26 +702,47 @@ def test_variant_labels_and_row_order_change_no_polarity_metric(data_dir, mart):
     _assert_same_rows(rows(POLARITY_SHUFFLED), original)
 
 
+EXPANDED_REPLICATES = """
+    select distances.*, drawn.replicate
+    from intermediate.int_wvs_culturespa_distributions_bootstrapped as distances,
+        unnest(range(1, distances.n_replicates + 1)) as drawn(replicate)
+    where distances.n_contents = 1
+    union all by name
+    select distances.*, replicates.replicate
+    from intermediate.int_wvs_culturespa_distributions_bootstrapped as distances
+    inner join intermediate.int_wvs_culturespa_distribution_replicates as replicates
+        using (group_id, weights_key)
+    where distances.n_contents > 1"""
+"""Every bootstrap replicate 1..B of every question and compared country, one row each."""
+
+
 def _replicates(data_dir: Path) -> list[tuple]:
+    """Every replicate of every question, expanded from the weights: (keys, replicate, similarity),
+    replicate 0 being the point estimate."""
     return [
         tuple(row.values())
         for row in fetch(
             data_dir,
-            """select run_id, strategy, country, style, item_id, reference_country, replicate, similarity
-            from int_wvs_culturespa_distributions_bootstrapped order by all""",
+            f"""with expanded as ({EXPANDED_REPLICATES})
+            select run_id, strategy, country, style, item_id, reference_country, 0 as replicate, similarity
+            from intermediate.int_wvs_culturespa_distributions_bootstrapped where is_point_estimate
+            union all
+            select run_id, strategy, country, style, item_id, reference_country, replicate, similarity
+            from expanded
+            order by all""",
         )
     ]
 
 
 def test_bootstrap_is_reproducible_and_seeded(data_dir, tmp_path):
     before = _replicates(data_dir)
-    assert len({row[6] for row in before}) == 201  # replicate 0 + 200 (the default)
+    assert len({row[6] for row in before}) == 1001  # replicate 0 + 1000 (the default)
     copy = tmp_path / "data"
     shutil.copytree(data_dir, copy)
-    select = ["run", "--select", "int_wvs_culturespa_distributions_bootstrapped+"]
+    select = ["run", "--select", "int_wvs_culturespa_distribution_answers+"]
     same = run_dbt(select, copy, tmp_path / "same")
     assert same.returncode == 0, same.stdout[-4000:]
-    assert _replicates(copy) == before  # same seed -> the same numbers
+    assert _replicates(copy) == before  # same seed -> the same numbers, bit for bit
     other = run_dbt(select, copy, tmp_path / "other", dbt_vars="{distribution_bootstrap_seed: 7}")
     assert other.returncode == 0, other.stdout[-4000:]
     reseeded = _replicates(copy)
@@ -662,3 +752,204 @@ def test_bootstrap_is_reproducible_and_seeded(data_dir, tmp_path):
     assert fetch(copy, "select distinct bootstrap_seed from marts.distribution_similarity") == [
         {"bootstrap_seed": 7}
     ]
+
+
+def test_bootstrap_size_is_a_var(data_dir, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy)
+    select = ["run", "--select", "int_wvs_culturespa_distribution_answers+"]
+    result = run_dbt(select, copy, tmp_path / "b200", dbt_vars="{distribution_bootstrap_replicates: 200}")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert len({row[6] for row in _replicates(copy)}) == 201
+    q57 = _similarity(copy, "Q57")  # the hand-derived interval holds at B = 200 too
+    assert (q57["n_bootstrap"], q57["similarity_ci_low"], q57["similarity_ci_high"]) == (
+        200, pytest.approx(1 - 0.397371), pytest.approx(1 - 0.097371),
+    )  # fmt: skip
+    styles = fetch(
+        copy,
+        "select distinct n_bootstrap from marts.distribution_similarity_by_style where n_items_scored > 0",
+    )
+    assert styles == [{"n_bootstrap": 200}]
+
+
+def test_weights_are_a_resample_of_the_answers(data_dir):
+    """Per group: one point-estimate vector weighing each answer once; the replicates' vectors
+    weigh n answers in all and partition the replicates 1..B; a group with one content draws
+    nothing."""
+    groups = fetch(
+        data_dir,
+        """select group_id, any_value(n_contents) as contents,
+            count(*) filter (where is_point_estimate) as n_points,
+            bool_and(weight_sum = n_valid) as weigh_n,
+            sum(n_replicates) as n_replicates
+        from (
+            select *, (select sum(entry.weight) from unnest(weights) as entries(entry)) as weight_sum
+            from intermediate.int_wvs_culturespa_distribution_weights
+        )
+        group by group_id""",
+    )
+    drawn = {
+        row["group_id"]: row["replicates"]
+        for row in fetch(
+            data_dir,
+            """select group_id, list(replicate order by replicate) as replicates
+            from intermediate.int_wvs_culturespa_distribution_replicates group by group_id""",
+        )
+    }
+    assert groups
+    for group in groups:
+        assert (group["n_points"], group["weigh_n"], group["n_replicates"]) == (1, True, 1000), group
+        if group["contents"] == 1:
+            assert group["group_id"] not in drawn
+        else:
+            assert drawn[group["group_id"]] == list(range(1, 1001))
+    # the point estimate weighs every answer once: Q3 (NG) has codes 1 x4, 2 x3, 3 x3
+    point = _one(
+        data_dir,
+        """select contents, weights from intermediate.int_wvs_culturespa_distribution_weights
+        where run_id = ? and item_id = 'Q3' and country = 'NG' and is_point_estimate""",
+        RUN,
+    )
+    codes = [content["model_code"] for content in point["contents"]]
+    assert [(codes[entry["content_id"] - 1], entry["weight"]) for entry in point["weights"]] == [
+        (1, 4), (2, 3), (3, 3),
+    ]  # fmt: skip
+
+
+def test_draws_are_uniform_over_the_answers(data_dir):
+    """Q57 (US, two answers A and B): replicates draw AA, AB, BB with chances 1/4, 1/2, 1/4; the
+    seeded draws give counts within four standard deviations of 250, 500, 250. Q3 (NG, ten
+    answers: the chunked draws): each content's mean weight over the replicates is its share."""
+    rows = fetch(
+        data_dir,
+        """select weights, n_replicates from intermediate.int_wvs_culturespa_distribution_weights
+        where run_id = ? and item_id = 'Q57' and country = 'US' and style = 'classification'""",
+        [RUN],
+    )
+    counts = {
+        tuple((entry["content_id"], entry["weight"]) for entry in row["weights"]): row["n_replicates"]
+        for row in rows
+    }
+    aa, ab, bb = counts.get(((1, 2),), 0), counts.get(((1, 1), (2, 1)), 0), counts.get(((2, 2),), 0)
+    assert aa + ab + bb == 1000
+    assert abs(ab - 500) <= 4 * math.sqrt(1000 * 0.25) and abs(aa - 250) <= 4 * math.sqrt(1000 * 0.1875)
+    assert abs(bb - 250) <= 4 * math.sqrt(1000 * 0.1875)
+    q3 = fetch(
+        data_dir,
+        """select contents, weights, n_replicates from intermediate.int_wvs_culturespa_distribution_weights
+        where run_id = ? and item_id = 'Q3' and country = 'NG'""",
+        [RUN],
+    )
+    mean_weight = {code: 0.0 for code in (1, 2, 3)}
+    for row in q3:
+        for entry in row["weights"]:
+            code = row["contents"][entry["content_id"] - 1]["model_code"]
+            mean_weight[code] += entry["weight"] * row["n_replicates"] / 1000
+    # a content's weight in one replicate is Binomial(10, share): sd of the mean over 1000 <= 0.05
+    assert mean_weight[1] == pytest.approx(4, abs=0.25) and mean_weight[2] == pytest.approx(3, abs=0.25)
+    assert len(q3) > 30  # ten draws: many distinct weight vectors
+
+
+def test_intervals_are_the_percentiles_of_the_expanded_replicates(data_dir):
+    """The marts' percentile intervals, computed from the weight vectors' counts, equal
+    quantile_cont over the B replicates expanded one by one (to the last bit on DuckDB 1.4; 2.0's
+    quantile_cont rounds its interpolation differently), at the marts' levels: (1 -+ 0.95) / 2 in
+    floating point, as the models render them."""
+    low, high = (1 - 0.95) / 2, (1 + 0.95) / 2
+    expanded = EXPANDED_REPLICATES
+    per_item = fetch(
+        data_dir,
+        f"""with expanded as ({expanded})
+        select marts.run_id, marts.country, marts.strategy, marts.style, marts.item_id,
+            marts.similarity_ci_low, marts.similarity_ci_high,
+            quantile_cont(expanded.similarity, {low}) as low,
+            quantile_cont(expanded.similarity, {high}) as high,
+            count(*) as n
+        from marts.distribution_similarity as marts
+        inner join expanded
+            on marts.run_id = expanded.run_id and marts.item_id = expanded.item_id
+            and marts.strategy = expanded.strategy and marts.style = expanded.style
+            and marts.variant = expanded.variant and marts.country = expanded.reference_country
+            and marts.country is not distinct from coalesce(expanded.country, expanded.reference_country)
+        group by all""",
+    )
+    assert len(per_item) > 50
+    for row in per_item:
+        assert row["n"] == 1000
+        assert row["similarity_ci_low"] == pytest.approx(row["low"], rel=1e-15, abs=1e-15)
+        assert row["similarity_ci_high"] == pytest.approx(row["high"], rel=1e-15, abs=1e-15)
+    by_style = fetch(
+        data_dir,
+        f"""with expanded as ({expanded}),
+        means as (
+            select run_id, reference_country, strategy, style, variant, replicate,
+                avg(similarity) as mean_similarity
+            from expanded group by all
+        )
+        select marts.run_id, marts.country, marts.strategy, marts.style,
+            marts.similarity_ci_low, marts.similarity_ci_high,
+            quantile_cont(means.mean_similarity, {low}) as low,
+            quantile_cont(means.mean_similarity, {high}) as high
+        from marts.distribution_similarity_by_style as marts
+        inner join means
+            on marts.run_id = means.run_id and marts.country = means.reference_country
+            and marts.strategy = means.strategy and marts.style = means.style
+            and marts.variant = means.variant
+        group by all""",
+    )
+    assert len(by_style) > 10
+    for row in by_style:  # the replicate means are sums in another order: equal to rounding
+        assert row["similarity_ci_low"] == pytest.approx(row["low"], rel=1e-12)
+        assert row["similarity_ci_high"] == pytest.approx(row["high"], rel=1e-12)
+
+
+# ---------------------------------------------------------------- answer_distributions
+
+
+def test_answer_distributions_are_what_distribution_similarity_compares(data_dir):
+    """The figure data (Bravansky's model-vs-human distributions) and the metric agree: for every
+    question and population, 1 - W computed from the mart's shares is the mart's similarity."""
+    shares = fetch(
+        data_dir,
+        """select run_id, country, prompt_language, style, strategy, variant, item_id,
+                  list(model_share order by option_position) as model,
+                  list(human_share order by option_position) as human
+           from marts.answer_distributions group by all""",
+    )
+    assert shares, "no distributions"
+    similarity = {
+        (
+            r["run_id"],
+            r["country"],
+            r["prompt_language"],
+            r["style"],
+            r["strategy"],
+            r["variant"],
+            r["item_id"],
+        ): r
+        for r in fetch(data_dir, "select * from marts.distribution_similarity where similarity is not null")
+    }
+    for row in shares:
+        assert sum(row["model"]) == pytest.approx(1) and sum(row["human"]) == pytest.approx(1)
+        cumulative_model = cumulative_human = distance = 0.0
+        for model, human in list(zip(row["model"], row["human"], strict=True))[:-1]:
+            cumulative_model += model
+            cumulative_human += human
+            distance += abs(cumulative_model - cumulative_human)
+        key = tuple(
+            row[name]
+            for name in ("run_id", "country", "prompt_language", "style", "strategy", "variant", "item_id")
+        )
+        expected = similarity[key]["similarity"]
+        assert 1 - distance / (len(row["model"]) - 1) == pytest.approx(expected, abs=1e-8), key
+    # Q1, US (hand-computed above): model [.2 .5 .15 .15]
+    q1 = [
+        r
+        for r in shares
+        if r["run_id"] == RUN
+        and r["item_id"] == "Q1"
+        and r["country"] == "US"
+        and r["style"] == "classification"
+        and r["strategy"] == "aware"
+    ]
+    assert q1[0]["model"] == pytest.approx([0.2, 0.5, 0.15, 0.15])

@@ -7,9 +7,7 @@ probe lays it out (`raw/<table>/run_id=<run>/part-N.parquet`), built with one `d
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from culturewatch.storage.schema import JUDGEMENT_SCHEMA, RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
+from tests.dbt import raw_fixture
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -153,19 +152,8 @@ def write_fixture(
 def run_dbt(
     arguments: Sequence[str], data_dir: Path, work_dir: Path, dbt_vars: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run dbt on the project with target/ and logs/ in `work_dir` (parallel runs don't collide)."""
-    env = {
-        **os.environ,
-        "CULTUREWATCH_DATA_DIR": str(data_dir),
-        "DBT_LOG_PATH": str(work_dir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = [sys.executable, "-m", "dbt.cli.main", *arguments]
-    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--target-path", str(work_dir / "target")]
-    if dbt_vars:
-        command += ["--vars", dbt_vars]
-    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    """A development dbt run on `data_dir` (raw_fixture.run_dbt)."""
+    return raw_fixture.run_dbt(list(arguments), data_dir, work_dir, dbt_vars)
 
 
 def build(data_dir: Path, work_dir: Path) -> None:

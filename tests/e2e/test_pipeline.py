@@ -14,15 +14,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, run_dag_test
 from culturewatch.errors import EndpointError
+from culturewatch.orchestration.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, run_dag_test
 from culturewatch.probing.orchestrate import plan_probe
 from culturewatch.probing.runner import run_probe
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.storage.parquet import read_table
 from culturewatch.storage.progress import rows_on_disk
 from culturewatch.storage.warehouse import connect_warehouse
-from culturewatch.transform.dbt_build import build_marts
+from culturewatch.transform.warehouse_build import build_marts
 from tests.e2e.conftest import TEST_MODEL, write_config
 
 pytestmark = pytest.mark.slow
@@ -66,9 +66,19 @@ def test_dags_end_to_end_on_the_real_model(paths, model_server: LocalModelServer
     # the data-quality gates of both DAGs passed the run: raw after the probe, marts after dbt
     from culturewatch.quality.verdicts import run_verdicts
 
-    [run_dir] = paths.raw_responses.glob("run_id=*")
-    verdicts = run_verdicts(paths, run_dir.name.removeprefix("run_id="))
+    [spec] = plan_probe(config)  # the run the DAG asked: every raw row is under it
+    assert read_table(paths.run_dir(spec.run_id)).num_rows == raw_rows
+    verdicts = run_verdicts(paths, spec.run_id)
     assert [(v["stage"], v["status"]) for v in verdicts] == [("raw", "validated"), ("marts", "validated")]
+
+    # a second transform on the same data dir: Cosmos runs dbt in a new copy of the project, with
+    # dbt's partial parse from the first run's (deleted) copy; the marts it publishes are the same
+    run_dag_test(paths, TRANSFORM_DAG)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        rebuilt = con.execute(
+            "select country, pdi, idv, mas, uai, lto, ivr, n_valid from marts.vsm_country_scores"
+        ).fetchall()
+    assert sorted(rebuilt) == sorted(scores)
 
 
 def test_killed_server_resumes_with_only_missing_prompts(

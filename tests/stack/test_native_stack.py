@@ -1,10 +1,12 @@
 """The production topology without Docker: a real DAG chain through Celery workers on Postgres + Redis.
 
-Postgres 15 and Redis from Debian, Airflow with the CeleryExecutor (api-server, scheduler,
-dag-processor, triggerer, a worker on `default`, a worker on `gpu`), and the real local model
-server (the test model) on 127.0.0.1. The probe DAG is triggered through the authenticated REST
-API, as ops or the watch DAG do; everything after it runs by asset events (transform on the raw
-responses, then every DAG scheduled on the marts: alerts, quality gates), never `dags test`.
+Postgres 15 and Redis from Debian, SeaweedFS as the S3 object store, Airflow with the
+CeleryExecutor (api-server, scheduler, dag-processor, triggerer, a worker on `default`, a worker on
+`gpu`), each Airflow process with a data dir of its own — only the object store and the databases
+connect them, as on several hosts — and the real local model server (the test model) on
+127.0.0.1. The probe DAG is triggered through the authenticated REST API, as ops or the watch DAG
+do; everything after it runs by asset events (transform on the raw responses, then every DAG
+scheduled on the marts: alerts, quality gates), never `dags test`.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import httpx
 import pytest
 
-from culturewatch.airflow_runs import PROBE_DAG, TRANSFORM_DAG
-from culturewatch.scheduling import load_fleet, pools_document
+from culturewatch.orchestration.airflow_runs import PROBE_DAG, TRANSFORM_DAG
+from culturewatch.orchestration.lanes import load_fleet, pools_document
 from culturewatch.serving.llama_server import LocalModelServer
-from culturewatch.settings import MODELS_DIR_ENV, PROJECT_ROOT
+from culturewatch.settings import MODELS_DIR_ENV, PROJECT_ROOT, data_paths
+from culturewatch.storage.warehouse import connect_warehouse
 from tests.e2e.conftest import TEST_MODEL, TEST_MODEL_VERSION, write_config
 from tests.stack.native import NativeStack, wait_for
 
@@ -55,16 +57,21 @@ def stack(test_model_path: Path) -> Iterator[tuple[NativeStack, LocalModelServer
     server = LocalModelServer(
         TEST_MODEL, test_model_path, port=port, log_path=stack.root / "logs" / "model.log"
     )
+    saved = dict(os.environ)
     try:
         server.start()
         stack.start_postgres()
         stack.start_redis()
+        stack.start_object_store()
+        os.environ.update(stack.store_env())  # this test reads the store like one more host
         stack.start_airflow()
         pools = stack.root / "pools.json"
         pools.write_text(json.dumps(pools_document(load_fleet(config))))
         stack.airflow("pools", "import", str(pools))
         yield stack, server, config
     finally:
+        os.environ.clear()
+        os.environ.update(saved)
         stack.cleanup()
         server.stop()
 
@@ -154,8 +161,18 @@ def test_probe_transform_quality_chain_on_celery(stack, tmp_path: Path) -> None:
     assert f"dag_id='{TRANSFORM_DAG}'" in default_log and f"dag_id='{TRANSFORM_DAG}'" not in gpu_log
     assert server.chat_requests_served() >= 24, "the probe did not ask the model server"
 
-    # the marts hold the run, built by the transform DAG from what the probe wrote
-    with duckdb.connect(str(stack.data_dir / "warehouse.duckdb"), read_only=True) as warehouse:
+    # no shared filesystem: the probe's answers are in the object store, not in any host's dir
+    reader = data_paths(stack.data_dir)
+    assert reader.store.url.startswith("s3://")
+    raw = [file.path for file in reader.store.list_files("raw/responses")]
+    assert len(raw) == 1, raw  # a complete run is one file per table (compacted, or one batch)
+    hosts = stack.root / "hosts"
+    assert not any(hosts.rglob("*.parquet")), "a raw file landed on a host's disk"
+    assert (stack.service_data_dir("worker-default") / "build" / "state.duckdb").is_file()  # the builder
+    assert not (stack.service_data_dir("worker-gpu") / "build").exists()
+    # the marts hold the run, built by the transform DAG from what the probe wrote, read by a host
+    # that shares nothing with the workers but the store (the published build is downloaded)
+    with connect_warehouse(reader) as warehouse:
         [(run_id, status, version)] = warehouse.execute(
             "select run_id, status, model_version from marts.runs where model = ?", [TEST_MODEL]
         ).fetchall()
@@ -169,6 +186,7 @@ def test_probe_transform_quality_chain_on_celery(stack, tmp_path: Path) -> None:
     page = client.get("/culturewatch/alignment")
     assert page.status_code == 200 and f'<span id="model-name">{TEST_MODEL}</span>' in page.text
     assert run_id in page.text
+    assert list((stack.service_data_dir("api-server") / "cache" / "warehouse").glob("*.duckdb"))
     plugins = client.get("/api/v2/plugins").json()["plugins"]
     views = [view for plugin in plugins for view in plugin.get("external_views", [])]
     assert any(view["name"] == "Alignment" and view["url_route"] == "alignment" for view in views)

@@ -72,11 +72,17 @@ def write_run(
 
 
 def write_marts(warehouse: Path, plan: RunPlan, pdi: float = 50.0) -> None:
-    """A warehouse with the run's rows in the marts the VSM checkpoints read, shaped as dbt's marts
-    (one row per questionnaire pass; per setting and dimension for the deviation ratio), every
-    value possible unless `pdi` says otherwise."""
+    """A build database with the run's rows in the marts the VSM checkpoints read, shaped as dbt's
+    marts (one row per questionnaire pass; per setting and dimension for the deviation ratio),
+    every value possible unless `pdi` says otherwise; `marts.runs` lists the run."""
     passes = sorted(plan.vsm_passes(), key=str)
     with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        planned = len(plan.cells)
+        con.execute(
+            "create or replace table marts.runs as select ? as run_id, ? as cells_planned, ? as rows_on_disk",
+            [plan.run_id, planned, planned],
+        )
         con.execute("create schema if not exists marts")
         con.execute(
             "create or replace table marts.vsm_country_scores (run_id varchar, country varchar, "

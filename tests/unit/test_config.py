@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from culturewatch.config.loader import bundled_config, load_config
-from culturewatch.errors import InputFileError
+from culturewatch.errors import InputFileError, MissingCredential
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -94,7 +94,7 @@ def test_api_key_comes_from_the_referenced_variable(monkeypatch: pytest.MonkeyPa
     text = VALID.replace("base_url: http://127.0.0.1:9/v1", "base_url: http://x/v1\n    api_key_env: MY_KEY")
     endpoint = load_config(write(tmp_path, text)).models[0]
     monkeypatch.delenv("MY_KEY", raising=False)
-    with pytest.raises(KeyError, match="MY_KEY"):
+    with pytest.raises(MissingCredential, match="api_key_env names MY_KEY, which is not set"):
         endpoint.api_key()
     monkeypatch.setenv("MY_KEY", "secret")
     assert endpoint.api_key() == "secret"

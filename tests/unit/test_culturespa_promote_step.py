@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from culturewatch.culturespa import pipeline, promote_step
 from culturewatch.culturespa.promotion import NotProbedYet, VersionRef, grid_digest, runs_to_compare
 from culturewatch.culturespa.work import RetrainWork
+from tests.published import handmade_build
 
 MODEL = "qwen2.5-coder-0.5b-instruct"
 BASE_VERSION = "gguf-1d9614638d18"
@@ -36,7 +36,7 @@ promotion: {{strategies: [aware], max_country_drop: 2.0, min_mean_improvement: 0
 def write_marts(paths, runs: list[tuple], cas: list[tuple]) -> None:
     """Hand-made marts with the columns the promote step reads (dbt builds them for real)."""
     paths.root.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(paths.warehouse)) as connection:
+    with handmade_build(paths) as connection:
         connection.execute("create schema if not exists marts")
         connection.execute(
             "create or replace table marts.runs (run_id varchar, model varchar, model_version varchar,"

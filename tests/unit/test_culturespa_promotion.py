@@ -3,10 +3,10 @@ the scores come from marts.cultural_alignment_score."""
 
 from __future__ import annotations
 
-import duckdb
-
 from culturewatch.culturespa.config import PromotionSpec
-from culturewatch.culturespa.promotion import cas_from_marts, decide
+from culturewatch.culturespa.promotion import decide
+from culturewatch.marts import run_cas
+from tests.published import handmade_build
 
 SPEC = PromotionSpec(max_country_drop=2.0, min_mean_improvement=0.0, strategies=["aware"])
 BEFORE = {("US", "aware"): 60.0, ("CN", "aware"): 50.0, ("US", "unaware"): 40.0}
@@ -45,7 +45,7 @@ def test_rejects_on_missing_or_no_evidence() -> None:
 
 def test_scores_are_read_from_the_cas_mart(paths) -> None:
     paths.root.mkdir(parents=True)
-    with duckdb.connect(str(paths.warehouse)) as connection:
+    with handmade_build(paths) as connection:
         connection.execute("create schema marts")
         connection.execute(
             "create table marts.cultural_alignment_score (run_id varchar, country varchar, strategy varchar,"
@@ -58,5 +58,5 @@ def test_scores_are_read_from_the_cas_mart(paths) -> None:
             " ('base', 'US', 'aware', 'cot', 'base', 'en', 10.0),"
             " ('cand', 'US', 'aware', 'classification', 'base', 'en', 70.0)"
         )
-    assert cas_from_marts(paths, "base") == {("US", "aware"): 61.5}
-    assert cas_from_marts(paths, "cand") == {("US", "aware"): 70.0}
+    assert run_cas(paths, "base") == {("US", "aware"): 61.5}
+    assert run_cas(paths, "cand") == {("US", "aware"): 70.0}

@@ -307,11 +307,11 @@ def test_rerunning_or_backfilling_a_version_duplicates_nothing(paths, tmp_path: 
         version = served_version(VLLM_ENTRY)
         [first] = plan_probe(config, model="fake-model", version=version)
         run_probe(first, paths)
-        files = sorted(paths.run_dir(first.run_id).glob("*.parquet"))
+        files = [file.path for file in paths.run_dir(first.run_id).files()]
         [again] = plan_probe(config, model="fake-model", version=version)
         outcome = run_probe(again, paths)
         [resolved] = plan_probe(config)  # the whole config, version resolved now: the same run
     assert again.run_id == first.run_id == resolved.run_id
     assert outcome.requests_sent == 0 and outcome.cells_already_done == 2
-    assert sorted(paths.run_dir(first.run_id).glob("*.parquet")) == files
+    assert [file.path for file in paths.run_dir(first.run_id).files()] == files
     assert read_table(paths.run_dir(first.run_id)).num_rows == 2 and len(server.requests) == 2

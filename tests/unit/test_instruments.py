@@ -5,9 +5,9 @@ import pytest
 import yaml
 
 from culturewatch.errors import InputFileError
-from culturewatch.instruments.language_id import misidentified
 from culturewatch.instruments.loader import INSTRUMENTS_DIR, load_instrument
 from culturewatch.instruments.scripts import in_script
+from culturewatch.kinds.language_check import misidentified
 from culturewatch.reference.countries import load_countries
 from culturewatch.reference.languages import load_languages
 

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from culturewatch.probing.parse import PARSER_VERSION, parse_answer
@@ -95,3 +97,64 @@ def test_parser_version_is_semver() -> None:
 def test_other_languages(text, labels, words, refusals, answer, status) -> None:
     parsed = parse_answer(text, 1, 5, labels, words, refusals)
     assert (parsed.answer, parsed.status) == (answer, status)
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "status"),
+    [
+        ("I would pick option three.", 3.0, "ok"),
+        ("My choice: two.", 2.0, "ok"),
+        ("Option three or option four, hard to say.", None, "unparseable"),  # two options
+        ("Family is option number one for me.", None, "unparseable"),  # "number" is no option word
+        (
+            "Thinking about my life today, I would probably go for option three if I really had to choose.",
+            None,
+            "unparseable",
+        ),  # long free text: number words are not read
+    ],
+)
+def test_a_number_word_after_an_option_word(text: str, answer: float | None, status: str) -> None:
+    parsed = parse_answer(text, 1, 5, AGREE, WORDS, REFUSALS, ["option", "choice"])
+    assert (parsed.answer, parsed.status) == (answer, status)
+
+
+BN_IMPORTANCE = [  # reversed order, as shown: option 1 contains option 2's words
+    "খুবই কম গুরুত্বপূর্ণ বা গুরুত্বহীন",
+    "কম গুরুত্বপূর্ণ",
+    "মাঝারি গুরুত্বপূর্ণ",
+    "খুব গুরুত্বপূর্ণ",
+    "সর্বাধিক গুরুত্বপূর্ণ",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "status"),
+    [
+        ("(1) খুবই কম গুরুত্বপূর্ণ বা গ", 1.0, "ok"),  # cut off inside option 1: not option 2 too
+        ("(2) খুবই কম গুরুত্বপূর্ণ বা গ", None, "unparseable"),  # number 2, words of option 1
+        ("(2) কম গুরুত্বপূর্ণ", 2.0, "ok"),
+        ("(4) খু", 4.0, "ok"),  # too short a fragment to name any option
+    ],
+)
+def test_a_reply_cut_off_inside_a_label(text: str, answer: float | None, status: str) -> None:
+    parsed = parse_answer(text, 1, 5, BN_IMPORTANCE)
+    assert (parsed.answer, parsed.status) == (answer, status)
+
+
+AGREEMENT = ["strongly agree", "agree", "undecided", "disagree", "strongly disagree"]
+
+
+def test_a_run_of_digits_too_long_for_int_is_no_option() -> None:
+    # Python's int() refuses more than 4,300 digits; a hostile reply must not crash the probe
+    assert parse_answer("9" * 5000, 1, 5, AGREEMENT).status == "unparseable"
+    assert parse_answer("2, not " + "7" * 5000, 1, 5, AGREEMENT).answer == 2.0
+
+
+def test_a_long_reply_repeating_labels_parses_in_linear_time() -> None:
+    # every pair of label matches was compared: 48 kB of "agree " took 15 s (64 kB is the reply cap)
+    reply = "strongly disagree " + "agree " * 10_000
+    started = time.perf_counter()
+    parsed = parse_answer(reply, 1, 5, AGREEMENT)
+    assert time.perf_counter() - started < 2.0
+    assert (parsed.answer, parsed.status) == (None, "unparseable")  # two options named: never a guess
+    assert parse_answer("agree " * 10_000, 1, 5, AGREEMENT).answer == 2.0

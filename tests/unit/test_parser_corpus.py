@@ -24,6 +24,8 @@ CASES = {
     "hedge",
     "conflicting",
     "out_of_range",
+    "cot_number_word",
+    "option_phrase",
 }
 
 

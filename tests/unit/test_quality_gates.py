@@ -30,7 +30,7 @@ def test_committed_suites_and_checkpoints_are_what_the_code_declares() -> None:
 def test_a_quarantined_run_is_released_after_the_fix_and_raw_data_is_never_deleted(paths) -> None:
     specs = specs_for(GRID)
     plan = write_run(paths, specs, lambda rows: [r for r in rows if r["prompt_language"] != "ja"])
-    files_before = set(paths.run_dir(plan.run_id).glob("*.parquet"))
+    files_before = {file.path for file in paths.run_dir(plan.run_id).files()}
     [verdict] = gate_raw(paths, specs)
     assert verdict["status"] == "quarantined"
     with pytest.raises(DataQualityFailed) as failed:
@@ -42,7 +42,7 @@ def test_a_quarantined_run_is_released_after_the_fix_and_raw_data_is_never_delet
     write_batch(paths.run_dir(plan.run_id), missing, RAW_RESPONSE_SCHEMA)
     [again] = revalidate(paths, plan.run_id)
     assert again["status"] == "released", again["failures"]
-    assert files_before <= set(paths.run_dir(plan.run_id).glob("*.parquet"))
+    assert files_before <= {file.path for file in paths.run_dir(plan.run_id).files()}
     assert [row["status"] for row in run_verdicts(paths, plan.run_id)] == ["quarantined", "released"]
     raise_if_quarantined([again])  # passes
 
@@ -91,7 +91,7 @@ def test_the_notifier_sends_data_quality_failed_with_observed_values(paths, monk
             raise_if_quarantined(verdicts)
         # imported here, not at collection: importing Airflow configures it for the whole session
         # before the DAG tests point it at their own home
-        from culturewatch.quality.airflow_notifier import DataQualityFailedNotifier
+        from culturewatch.orchestration.quality_notifier import DataQualityFailedNotifier
 
         DataQualityFailedNotifier()({"exception": failed.value, "ti": "raw_quality_gate"})
     finally:

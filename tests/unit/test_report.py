@@ -6,13 +6,13 @@ import hashlib
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from culturewatch.cli import main
 from culturewatch.reporting.report import write_report
 from culturewatch.reporting.report_data import ReportOptions, UnknownRunError, load_report_data
 from culturewatch.settings import DATA_DIR_ENV, DataPaths
+from tests.published import handmade_build
 
 EVIL_MODEL = "evil<script>alert(1)</script>"
 
@@ -48,23 +48,24 @@ def _dr_row(
 
 
 def build_warehouse(paths: DataPaths, *, cas: bool = True) -> None:
-    """Marts and seeds with the real column names (DESIGN.md, the marts' yml, the seeds' csv)."""
+    """Marts and seeds with the real column names (docs/metrics.md, the marts' yml, the seeds' csv)."""
     paths.root.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(paths.warehouse)) as con:
+    with handmade_build(paths) as con:
         con.execute("create schema marts")
+        con.execute("create schema reference")
         con.execute(
-            "create table main.countries (country_code varchar, iso3 varchar, country_name varchar, "
+            "create table reference.countries (country_code varchar, iso3 varchar, country_name varchar, "
             "language_code varchar, language_name varchar)"
         )
-        con.executemany("insert into main.countries values (?, ?, ?, ?, ?)", COUNTRIES)
+        con.executemany("insert into reference.countries values (?, ?, ?, ?, ?)", COUNTRIES)
         con.execute(
-            "create table main.hofstede_country_scores (country varchar, iso3 varchar, "
+            "create table reference.hofstede_country_scores (country varchar, iso3 varchar, "
             "language_code varchar, paper_language_code varchar, hofstede_ctr varchar, "
             "hofstede_country_name varchar, pdi double, idv double, mas double, uai double, lto double, "
             "ivr double, n_missing integer, notes varchar)"
         )
         con.executemany(
-            "insert into main.hofstede_country_scores "
+            "insert into reference.hofstede_country_scores "
             "values (?, ?, null, null, null, null, ?, ?, ?, ?, ?, ?, 0, null)",
             GROUND_TRUTH,
         )
@@ -111,7 +112,7 @@ def build_warehouse(paths: DataPaths, *, cas: bool = True) -> None:
             ],
         )
         if cas:
-            # DESIGN.md's columns plus two the mart adds (prompt_language, null_reason)
+            # the mart's documented columns plus two the mart adds (prompt_language, null_reason)
             con.execute(
                 "create table marts.cultural_alignment_score (run_id varchar, model varchar, "
                 "model_version varchar, country varchar, strategy varchar, prompt_language varchar, "
@@ -149,19 +150,88 @@ def report(paths: DataPaths, tmp_path: Path) -> tuple[Path, str]:
     return out, files.html.read_text(encoding="utf-8")
 
 
-def test_writes_self_contained_html_and_one_png_per_figure(report: tuple[Path, str]) -> None:
+def test_writes_vector_and_300_dpi_figures_and_both_pages(report: tuple[Path, str]) -> None:
+    from PIL import Image
+
     out, html = report
-    assert sorted(p.name for p in out.iterdir()) == [
-        "cas.png",
-        "dr_dimensions.png",
-        "dr_ranking.png",
-        "radar.png",
-        "report.html",
-    ]
-    for png in out.glob("*.png"):
+    # (the leaderboard page's figures need marts.model_leaderboard and runs: tests/dbt/test_report_figures.py)
+    stems = ["cas", "dr_dimensions", "dr_ranking", "dr_scatter", "radar"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*(f"{stem}.{kind}" for stem in stems for kind in ("svg", "png")), "report.html", "leaderboard.html"]
+    )
+    for stem in stems:
+        png = out / f"{stem}.png"
         assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert html.count('src="data:image/png;base64,') == 4
+        assert Image.open(png).info["dpi"] == pytest.approx((300, 300), abs=0.01)
+        svg = (out / f"{stem}.svg").read_text()
+        assert svg.lstrip().startswith("<?xml") and "<text" in svg  # vector, its text kept as text
+    # the page is self-contained (every figure inlined as SVG) and links each figure's files
+    assert html.count('src="data:image/svg+xml;base64,') == 5
     assert not re.search(r'src="(?!data:)', html)
+    assert 'href="dr_ranking.svg"' in html and 'href="dr_ranking.png"' in html
+    assert 'href="leaderboard.html"' in html
+
+
+def test_no_text_falls_outside_any_figure(paths: DataPaths) -> None:
+    """Every title, label, legend and colour-bar label of every figure lies inside it, also with
+    long model names (the worst case for titles and legends)."""
+    from culturewatch.reporting.figure_files import clipped_texts
+    from culturewatch.reporting.figures import report_figures
+    from culturewatch.reporting.paper_data import load_paper_data
+    from culturewatch.storage.warehouse import connect_warehouse
+
+    build_warehouse(paths)
+    long_name = "an-extremely-long-model-name-served-by-a-hosted-endpoint-" * 3
+    with handmade_build(paths) as con:
+        for table in ("vsm_country_scores", "deviation_ratio", "cultural_alignment_score"):
+            con.execute(f"update marts.{table} set model = ?", [long_name])
+    data = load_report_data(paths, ReportOptions(run_id="r1", compare_run_id="r0"))
+    with connect_warehouse(paths) as con:
+        paper = load_paper_data(con, "r1", data.slice)
+    figures = report_figures(data, paper)
+    assert len(figures) >= 5
+    for stem, figure in figures.items():
+        assert clipped_texts(figure) == [], stem
+
+
+def test_a_clipped_text_is_caught() -> None:
+    from matplotlib.figure import Figure
+
+    from culturewatch.reporting.figure_files import clipped_texts
+
+    figure = Figure(figsize=(4, 3))
+    figure.subplots_adjust(left=0.2, bottom=0.2, top=0.8)
+    axes = figure.add_subplot(1, 1, 1)
+    figure.suptitle("a title far too long to fit in a figure three inches wide, so it runs off both sides")
+    axes.set_xlim(0, 1)
+    axes.text(0.5, 0.5, "inside")
+    axes.text(2.0, 0.5, "beyond the axes")  # clipped by its axes
+    assert sorted(clipped_texts(figure)) == sorted(
+        [
+            "a title far too long to fit in a figure three inches wide, so it runs off both sides",
+            "beyond the axes",
+        ]
+    )
+
+
+def test_the_radar_leaves_no_country_out_by_default(paths: DataPaths, tmp_path: Path) -> None:
+    """China asked in English only, the others in their own languages: China still gets its panel,
+    in English, and the page says which language each country was asked in."""
+    build_warehouse(paths)
+    with handmade_build(paths) as con:
+        con.execute("insert into reference.countries values ('CN', 'CHN', 'China', 'zh', 'Chinese')")
+        con.execute(
+            "insert into marts.vsm_country_scores values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _score_row("r1", EVIL_MODEL, "CN", "en", 0, 70.0),
+        )
+    data = load_report_data(paths, ReportOptions(run_id="r1"))
+    assert data.profile_setting == "aligned|en"
+    languages = {profile.country: profile.prompt_language for profile in data.profiles}
+    assert languages == {"US": "en", "JP": "ja", "EG": "ar", "CN": "en"}
+    html = write_report(paths, ReportOptions(run_id="r1"), tmp_path / "out").html.read_text(encoding="utf-8")
+    radar = _section(html, "VSM 2013 dimensions vs Hofstede ground truth")
+    assert "China (CN)" in _row(radar, "China (CN)") and "<td>en</td>" in _row(radar, "China (CN)")
 
 
 def test_ranking_follows_the_deviation_ratio_per_setting_and_nulls_stay_null(
@@ -210,7 +280,7 @@ def test_cas_before_after_per_country(report: tuple[Path, str]) -> None:
 
 def test_cas_with_only_the_design_columns(paths: DataPaths, tmp_path: Path) -> None:
     build_warehouse(paths, cas=False)
-    with duckdb.connect(str(paths.warehouse)) as con:
+    with handmade_build(paths) as con:
         con.execute(
             "create table marts.cultural_alignment_score (run_id varchar, model varchar, "
             "model_version varchar, country varchar, strategy varchar, style varchar, variant varchar, "
@@ -242,7 +312,7 @@ def test_absent_cas_mart_is_reported_not_fatal(paths: DataPaths, tmp_path: Path)
 
 def test_cas_rows_absent_for_the_compare_run_are_reported(paths: DataPaths) -> None:
     build_warehouse(paths)
-    with duckdb.connect(str(paths.warehouse)) as con:
+    with handmade_build(paths) as con:
         con.execute("delete from marts.cultural_alignment_score where run_id = 'r0'")
     data = load_report_data(paths, ReportOptions(run_id="r1", compare_run_id="r0"))
     assert data.cas.notes == ("run r0 has no rows in marts.cultural_alignment_score.",)

@@ -36,7 +36,7 @@ def test_rows_follow_the_raw_contract(paths) -> None:
     keys = [tuple(row[k] for k in RAW_RESPONSE_KEY) for row in rows]
     assert len(set(keys)) == len(keys)
     # append-only: 24 answers in batches of 5 → 5 files, each written once
-    files = sorted(paths.run_dir(spec.run_id).glob("*.parquet"))
+    files = [paths.store.fs_path(file.path) for file in paths.run_dir(spec.run_id).files()]
     assert [pq.ParquetFile(f).metadata.num_rows for f in files] == [5, 5, 5, 5, 4]
 
 
@@ -56,6 +56,24 @@ def test_failure_keeps_answers_and_retry_asks_only_the_rest(paths) -> None:
     table = read_table(paths.run_dir(spec.run_id))
     assert table.num_rows == 48
     assert len(set(zip(*(table.column(k).to_pylist() for k in RAW_RESPONSE_KEY), strict=True))) == 48
+
+
+def test_an_answer_in_flight_when_the_endpoint_fails_is_kept(paths) -> None:
+    """Concurrency 2: one request fails while the other's reply is still on its way. The client
+    sends nothing more, waits for the reply already paid for, and keeps it."""
+    with FakeOpenAIServer() as server:
+        spec = spec_for(server.base_url, ["US"])
+        server.script.extend([Scripted(content="2", delay_s=0.5), Scripted(status=503, content="down")])
+        server.fail_after = 2
+        with pytest.raises(EndpointError, match="503"):
+            run_probe(spec, paths)
+        assert len(server.requests) == 2
+        [row] = read_table(paths.run_dir(spec.run_id)).to_pylist()
+        assert row["answer"] == 2.0
+        server.fail_after = None
+        server.requests.clear()
+        outcome = run_probe(spec, paths)
+    assert outcome.cells_already_done == 1 and len(server.requests) == 23
 
 
 def test_rerunning_a_complete_run_asks_nothing(paths) -> None:

@@ -50,7 +50,11 @@ def test_every_language_has_cot_and_scenario_texts(language: str) -> None:
     ("text", "answer", "status"),
     [
         ("Options 1 and 2 both fit, but on balance...\nAnswer: 2", 2.0, "ok"),
-        ("Answer: 1. On reflection...\nAnswer: 4", 4.0, "ok"),  # the last final answer counts
+        ("Answer: 1. On reflection...\nAnswer: 4", None, "unparseable"),  # two answers: never a guess
+        ("Answer: 4\nI weighed it.\nAnswer: 4", 4.0, "ok"),  # answer lines that agree
+        ("Answer: 1\nIt matters, but I agree only partly.", 1.0, "ok"),  # the answer line, not the reasoning
+        ("Answer:\n3", 3.0, "ok"),  # the answer on the next line
+        ("(5) strongly disagree.\nWrite your answer on the last line as 'Answer: <number>'.", 5.0, "ok"),
         ("I would pick 3 because it is balanced.", 3.0, "ok"),  # no marker: the whole reply
         ("It depends: 2 for some, 4 for others.", None, "unparseable"),
         ("answer: agree", 2.0, "ok"),
@@ -140,3 +144,24 @@ def test_final_answer_marker_tolerates_spacing_around_the_colon(text: str) -> No
 
 def test_full_width_colon_marker() -> None:
     assert parse_final_answer("我认为……\n答案：4", "答案：", 1, 5, AGREE).answer == 4.0
+
+
+ZH_WORDS = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
+TH_WORDS = {1: "หนึ่ง", 2: "สอง", 3: "สาม", 4: "สี่", 5: "ห้า"}
+
+
+@pytest.mark.parametrize(
+    ("text", "marker", "words", "answer"),
+    [
+        ("答案：三\n理由：这对我来说不算特别关键。", "答案：", ZH_WORDS, 3.0),
+        ("答案：三，因为这对我来说不算特别关键。", "答案：", ZH_WORDS, 3.0),
+        ("答案：「二」。", "答案：", ZH_WORDS, 2.0),
+        ("答案：三个方面都要考虑。", "答案：", ZH_WORDS, None),  # 三个 (three aspects) is no answer
+        ("คำตอบ: สาม เพราะว่างานนี้ก็มีความสำคัญอยู่บ้าง", "คำตอบ:", TH_WORDS, 3.0),
+        ("คำตอบ: สามารถเลือกได้หลายข้อ", "คำตอบ:", TH_WORDS, None),  # สาม inside สามารถ (can)
+    ],
+)
+def test_a_number_word_opening_the_answer_line_in_a_script_without_spaces(
+    text, marker, words, answer
+) -> None:
+    assert parse_final_answer(text, marker, 1, 5, ["非常重要"], words).answer == answer

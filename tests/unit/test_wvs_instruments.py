@@ -9,7 +9,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from culturewatch.config.schema import ProbeConfig, ProbeGrid
@@ -25,6 +24,7 @@ from culturewatch.probing.rendering import judge_question, render_messages
 from culturewatch.probing.runner import run_probe
 from culturewatch.settings import PROJECT_ROOT, DataPaths
 from culturewatch.storage.parquet import read_table
+from culturewatch.storage.schema import JUDGEMENT_SCHEMA
 from tests.fake_openai_server import FakeOpenAIServer, Scripted
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -132,6 +132,135 @@ def test_table_11s_related_cultures_agree_with_the_released_similarity_matrix() 
         ranked = [other for _, other in sorted(scores[code], reverse=True)]
         assert set(country.similar) <= set(ranked[:4]), code
         assert set(country.different) <= set(ranked[-4:]), code
+
+
+SELF_ALIGNMENT = {
+    "self_alignment": "en",  # P3: Table 12 shows no system prompt; the repo sends the unaware one
+    "aware_self_alignment": "en_culture_aware",  # P1+P3, Table 13
+    "cross_culture_self_alignment": "en_cross_culture_thinking",  # P2+P3, Table 14
+}
+
+
+def _chrf_ranking() -> dict[str, list[str]]:
+    """Independently of the importer: per seed question, the other evaluation questions of its
+    topic ranked by sacrebleu's chrF++ to it (ties in question order)."""
+    from sacrebleu.metrics import CHRF
+
+    chrf = CHRF(word_order=2)
+    ranking = {}
+    for question in CULTURESPA.questions:
+        others = [
+            other
+            for other in CULTURESPA.questions
+            if other.topic == question.topic and other.in_eval and other.id != question.id
+        ]
+        scores = [chrf.sentence_score(question.text, [other.text]).score for other in others]
+        order = sorted(range(len(others)), key=lambda index: (-scores[index], index))
+        ranking[question.id] = [others[index].id for index in order]
+    return ranking
+
+
+@needs_shared
+@pytest.mark.parametrize("strategy", sorted(SELF_ALIGNMENT))
+def test_self_alignment_prompts_are_the_papers_templates_with_chrf_ranked_reference_answers(
+    strategy: str,
+) -> None:
+    """P3, P1+P3, P2+P3 (Xu et al. Tables 12-14) as the repo fills them: its `en_self_alignment`
+    and `example` templates, the five most chrF++-similar questions of the topic that have a
+    majority answer for the culture, answered "<code>.<label>" with that WVS majority answer."""
+    templates = {
+        (row["variable"], row["key"]): row["template"]
+        for row in _shared_rows("cultureSPA_prompt_templates.csv")
+    }
+    shared = {row["q_id"]: row for row in _shared_rows("wvs_cultureSPA_questions.csv")}
+    majority = {
+        (row["country_code"], row["q_id"]): row
+        for row in _shared_rows("wvs_cultureSPA_majority.csv")
+        if row["majority_option_code"]
+    }
+    ranking = _chrf_ranking()
+    countries = CULTURESPA.countries
+    for code in ("US", "CN", "NG"):  # CN lacks 37 majorities: examples are skipped, as in the repo
+        country = countries[code]
+        similar = [countries[other].culture for other in country.similar]
+        different = [countries[other].culture for other in country.different]
+        system = {
+            "en": templates[("system_prompt_dict", "en")],
+            "en_culture_aware": templates[("system_prompt_dict", "en_culture_aware")].format(
+                country.article, country.culture
+            ),
+            "en_cross_culture_thinking": templates[
+                ("system_prompt_dict", "en_cross_culture_thinking")
+            ].format(
+                country.article, country.culture, country.culture, *similar, country.culture, *different
+            ),
+        }[SELF_ALIGNMENT[strategy]]
+        for question in CULTURESPA.questions:
+            answered = [q for q in ranking[question.id] if (country.iso3, q) in majority][:5]
+            answers = {
+                q: f"{row['majority_option_code']}.{row['majority_option_label']}"
+                for q in answered
+                for row in [majority[(country.iso3, q)]]
+            }
+            example = templates[("question_template_dict", "example")]
+            examples = "\n".join(
+                example.format(shared[q]["question"], shared[q]["prompt_options_string"], answers[q])
+                for q in answered
+            )
+            user = templates[("question_template_dict", "en_self_alignment")].format(
+                examples, shared[question.id]["question"], shared[question.id]["prompt_options_string"]
+            )
+            messages = render_messages(CULTURESPA, spa_cell(question.id, strategy, code))
+            assert messages == [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            assert len(answered) == 5 or code == "CN", question.id
+
+
+def test_a_self_alignment_question_is_never_among_its_own_examples() -> None:
+    """Leave-one-out: for every question and culture, the examples shown are other questions."""
+    for code in CULTURESPA.countries:
+        for question in CULTURESPA.questions:
+            shown = CULTURESPA.self_alignment_examples(question.id, code, 5)
+            assert question.id not in [item for item, _ in shown]
+            user = render_messages(CULTURESPA, spa_cell(question.id, "self_alignment", code))[1]["content"]
+            examples = user.split("\nBelow are the #Question")[0]
+            assert f"Question: {question.text} Options:" not in examples
+
+
+def test_a_ranking_file_that_lists_a_question_as_its_own_example_is_rejected(tmp_path: Path) -> None:
+    folder = tmp_path / "wvs_culturespa"
+    shutil.copytree(INSTRUMENTS_DIR / "wvs_culturespa", folder)
+    shutil.copytree(INSTRUMENTS_DIR / "vsm2013", tmp_path / "vsm2013")
+    ranking = folder / "self_alignment_examples.csv"
+    lines = ranking.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines[1].startswith("Q1,1,Q5,")
+    lines[1] = lines[1].replace("Q1,1,Q5,", "Q1,1,Q1,")
+    ranking.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(
+        InputFileError, match=r"row 2: Q1 is ranked as its own example \(P3 is leave-one-out\)"
+    ):
+        load_instrument.__wrapped__("wvs_culturespa", tmp_path)
+
+
+def test_self_alignment_strategies_name_the_culture_and_ask_classification_only() -> None:
+    grid = ProbeGrid(
+        instrument="wvs_culturespa",
+        settings=["english"],
+        countries=["US"],
+        strategies=["unaware", "self_alignment", "aware_self_alignment", "cross_culture_self_alignment"],
+        items=["Q1"],
+    )
+    cells = cells_for(grid, CULTURESPA, country_languages(grid, CULTURESPA))
+    assert {(cell.country, cell.strategy) for cell in cells} == {
+        (None, "unaware"),
+        ("US", "self_alignment"),
+        ("US", "aware_self_alignment"),
+        ("US", "cross_culture_self_alignment"),
+    }
+    cot = ProbeGrid(
+        instrument="wvs_culturespa", settings=["english"], strategies=["self_alignment"], styles=["cot"]
+    )
+    with pytest.raises(CulturewatchError, match=r"classification style only"):
+        country_languages(cot, CULTURESPA)
 
 
 @needs_shared
@@ -321,7 +450,7 @@ def test_polarity_run_writes_each_reply_and_one_judged_stance_per_respondent(tmp
     assert {row["parse_status"] for row in responses} == {"ok"}
     assert {row["country"] for row in responses} == {None}
     assert all(row["answer"] is None and row["answer_method"] == "judge" for row in responses)
-    judgements = pq.read_table(paths.raw_judgements / f"run_id={spec.run_id}").to_pylist()
+    judgements = read_table(paths.run_folder("judgements", spec.run_id), JUDGEMENT_SCHEMA).to_pylist()
     assert len(judgements) == 4 * 10
     first = sorted(
         (row for row in judgements if row["item_id"] == "f121" and row["variant"] == "tpl00-var0"),
@@ -353,7 +482,7 @@ def test_polarity_reply_the_judge_cannot_label_is_unparseable_with_no_stances(tm
         run_probe(spec, paths)
     [row] = read_table(paths.run_dir(spec.run_id)).to_pylist()
     assert row["parse_status"] == "unparseable"
-    judgements = pq.read_table(paths.raw_judgements / f"run_id={spec.run_id}").to_pylist()
+    judgements = read_table(paths.run_folder("judgements", spec.run_id), JUDGEMENT_SCHEMA).to_pylist()
     assert [row["stance"] for row in judgements] == ["null"]
 
 
@@ -397,7 +526,7 @@ def test_culturespa_run_records_wvs_codes_per_strategy(tmp_path: Path) -> None:
     [("wvs_culturespa", "en")] + [("wvs_polarity", code) for code in ("en", "da", "nl", "pt")],
 )
 def test_every_prompt_is_identified_as_its_language(instrument_id: str, language: str) -> None:
-    from culturewatch.instruments.language_id import misidentified
+    from culturewatch.kinds.language_check import misidentified
 
     assert misidentified(load_instrument(instrument_id), language) == []
 

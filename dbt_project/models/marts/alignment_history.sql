@@ -72,6 +72,7 @@ deviation_rows as (
         'dimensions' as n_unit,
         deviation.n_trials,
         deviation.null_reason,
+        deviation.is_unstable,
         true as in_version_mean,
         deviation.ground_truth_source as ground_truth_version,
         deviation.normalisation
@@ -103,6 +104,7 @@ alignment_rows as (
         'questions' as n_unit,
         alignment.n_trials,
         alignment.null_reason,
+        false as is_unstable,
         -- the CultureSPA paper's 18 cultures, as model_leaderboard averages them
         coalesce(culturespa_countries.in_paper_18, false) as in_version_mean,
         'culturespa_wvs7_majority' as ground_truth_version,
@@ -133,6 +135,7 @@ polarity_rows as (
         'topics' as n_unit,
         cast(null as integer) as n_trials,
         polarity.null_reason,
+        false as is_unstable,
         true as in_version_mean,
         polarity.ground_truth_source_file as ground_truth_version,
         cast(null as varchar) as normalisation
@@ -172,6 +175,8 @@ version_mean_rows as (
         'countries' as n_unit,
         cast(null as integer) as n_trials,
         case when count(value) filter (where in_version_mean) = 0 then 'no_country_value' end as null_reason,
+        coalesce(bool_or(is_unstable) filter (where in_version_mean and value is not null), false)
+            as is_unstable,
         cast(null as boolean) as in_version_mean,
         string_agg(distinct ground_truth_version, ', ' order by ground_truth_version) as ground_truth_version,
         string_agg(distinct normalisation, ', ' order by normalisation) as normalisation,
@@ -205,8 +210,10 @@ final as (
         cast(all_rows.n_unit as varchar) as n_unit,
         cast(all_rows.n_trials as integer) as n_trials,
         cast(all_rows.null_reason as varchar) as null_reason,
+        cast(all_rows.is_unstable as boolean) as is_unstable,
         cast(all_rows.in_version_mean as boolean) as in_version_mean,
         cast(metrics.higher_is_better as boolean) as higher_is_better,
+        cast(metrics.metric_kind as varchar) as metric_kind,
         cast(all_rows.setting as varchar) as setting,
         cast(all_rows.strategy as varchar) as strategy,
         cast(all_rows.style as varchar) as style,

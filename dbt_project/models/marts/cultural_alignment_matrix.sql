@@ -65,8 +65,10 @@ model_model_trials as (
         answers_j.country as culture_j,
         answers_i.trial,
         count(*) as n_questions,
-        (1 - sqrt(sum(power(answers_i.model_code - answers_j.model_code, 2)))
-            / sqrt(sum(power(answers_i.n_options - 1, 2)))) * 100 as s
+        {{ cas_formula(
+            'sum(power(answers_i.model_code - answers_j.model_code, 2))',
+            'sum(power(answers_i.n_options - 1, 2))',
+        ) }} as s
     from valid_answers as answers_i
     inner join valid_answers as answers_j
         on {{ null_safe_join('answers_i', 'answers_j', group_key + ['trial', 'item_id']) }}
@@ -84,8 +86,10 @@ model_wvs_trials as (
         majorities_j.country as culture_j,
         answers_i.trial,
         count(*) as n_questions,
-        (1 - sqrt(sum(power(majorities_j.majority_option_code - answers_i.model_code, 2)))
-            / sqrt(sum(power(answers_i.n_options - 1, 2)))) * 100 as s
+        {{ cas_formula(
+            'sum(power(majorities_j.majority_option_code - answers_i.model_code, 2))',
+            'sum(power(answers_i.n_options - 1, 2))',
+        ) }} as s
     from valid_answers as answers_i
     inner join majorities as majorities_j on answers_i.item_id = majorities_j.item_id
     group by all
@@ -99,8 +103,10 @@ wvs_reference as (
         majorities_i.country as culture_i,
         majorities_j.country as culture_j,
         count(*) as n_questions,
-        (1 - sqrt(sum(power(majorities_i.majority_option_code - majorities_j.majority_option_code, 2)))
-            / sqrt(sum(power(majorities_i.n_options - 1, 2)))) * 100 as s
+        {{ cas_formula(
+            'sum(power(majorities_i.majority_option_code - majorities_j.majority_option_code, 2))',
+            'sum(power(majorities_i.n_options - 1, 2))',
+        ) }} as s
     from majorities as majorities_i
     inner join majorities as majorities_j on majorities_i.item_id = majorities_j.item_id
     group by all
@@ -135,14 +141,15 @@ joined as (
 
     select
         culture_pairs.*,
+        culture_pairs.culture_i = culture_pairs.culture_j as is_diagonal,
         model_model.s as s_model_model,
-        model_model.n_trials as n_trials_model_model,
-        model_model.n_questions_min as n_questions_model_model,
+        coalesce(model_model.n_trials, 0) as n_trials_model_model,
+        coalesce(model_model.n_questions_min, 0) as n_questions_model_model,
         model_wvs.s as s_model_wvs,
-        model_wvs.n_trials as n_trials_model_wvs,
-        model_wvs.n_questions_min as n_questions_model_wvs,
+        coalesce(model_wvs.n_trials, 0) as n_trials_model_wvs,
+        coalesce(model_wvs.n_questions_min, 0) as n_questions_model_wvs,
         wvs_reference.s as s_wvs_reference,
-        wvs_reference.n_questions as n_questions_wvs_reference
+        coalesce(wvs_reference.n_questions, 0) as n_questions_wvs_reference
     from culture_pairs
     left join model_model
         on {{ null_safe_join('culture_pairs', 'model_model', group_key + ['culture_i', 'culture_j']) }}
@@ -157,26 +164,7 @@ joined as (
 final as (
 
     select
-        cast(run_id as varchar) as run_id,
-        cast(model as varchar) as model,
-        cast(model_version as varchar) as model_version,
-        cast(instrument_version as varchar) as instrument_version,
-        cast(parser_version as varchar) as parser_version,
-        cast(strategy as varchar) as strategy,
-        cast(prompt_language as varchar) as prompt_language,
-        cast(style as varchar) as style,
-        cast(variant as varchar) as variant,
-        cast(culture_i as varchar) as culture_i,
-        cast(culture_j as varchar) as culture_j,
-        cast(culture_i = culture_j as boolean) as is_diagonal,
-        cast(s_model_model as double) as s_model_model,
-        cast(s_model_wvs as double) as s_model_wvs,
-        cast(s_wvs_reference as double) as s_wvs_reference,
-        cast(coalesce(n_trials_model_model, 0) as integer) as n_trials_model_model,
-        cast(coalesce(n_trials_model_wvs, 0) as integer) as n_trials_model_wvs,
-        cast(coalesce(n_questions_model_model, 0) as integer) as n_questions_model_model,
-        cast(coalesce(n_questions_model_wvs, 0) as integer) as n_questions_model_wvs,
-        cast(coalesce(n_questions_wvs_reference, 0) as integer) as n_questions_wvs_reference
+        {{ contract_casts() }}
     from joined
 
 )

@@ -51,20 +51,7 @@ correlated as (
 final as (
 
     select
-        cast(run_id as varchar) as run_id,
-        cast(model as varchar) as model,
-        cast(model_version as varchar) as model_version,
-        cast(instrument_version as varchar) as instrument_version,
-        cast(parser_version as varchar) as parser_version,
-        cast(strategy as varchar) as strategy,
-        cast(prompt_language as varchar) as prompt_language,
-        cast(style as varchar) as style,
-        cast(variant as varchar) as variant,
-        cast(comparison as varchar) as comparison,
-        cast(pearson as double) as pearson,
-        cast(n_pairs as integer) as n_pairs,
-        cast(n_cultures as integer) as n_cultures,
-        cast(null_reason as varchar) as null_reason
+        {{ contract_casts() }}
     from correlated
 
 )

@@ -30,7 +30,7 @@ trial_scores as (
         count(*) filter (where is_scored) as n_scored,
         case
             when count(*) filter (where is_scored) > 0
-                then (1 - sqrt(sum(squared_difference)) / sqrt(sum(squared_max_difference))) * 100
+                then {{ cas_formula('sum(squared_difference)', 'sum(squared_max_difference)') }}
         end as trial_cas
     from answers
     group by {{ group_key | join(', ') }}, trial
@@ -86,38 +86,31 @@ joined as (
 
 ),
 
+-- a country without WVS ground truth has no score and no scored counts
+gated as (
+
+    select
+        * replace (
+            case when has_ground_truth and n_trials_scored > 0 then cas end as cas,
+            case when has_ground_truth then cas_trial_stddev end as cas_trial_stddev,
+            case when has_ground_truth then n_questions else 0 end as n_questions,
+            case when has_ground_truth then n_scored_answers else 0 end as n_scored_answers,
+            case when has_ground_truth then n_trials_scored else 0 end as n_trials_scored,
+            case when has_ground_truth then n_no_majority end as n_no_majority
+        ),
+        case
+            when not has_ground_truth then 'no_ground_truth'
+            when n_trials_scored = 0 then 'no_valid_answer'
+        end as null_reason
+    from joined
+
+),
+
 final as (
 
     select
-        cast(run_id as varchar) as run_id,
-        cast(model as varchar) as model,
-        cast(model_version as varchar) as model_version,
-        cast(instrument_version as varchar) as instrument_version,
-        cast(parser_version as varchar) as parser_version,
-        cast(country as varchar) as country,
-        cast(strategy as varchar) as strategy,
-        cast(prompt_language as varchar) as prompt_language,
-        cast(style as varchar) as style,
-        cast(variant as varchar) as variant,
-        cast(is_persona_free as boolean) as is_persona_free,
-        cast(in_paper_18 as boolean) as in_paper_18,
-        cast(case when has_ground_truth and n_trials_scored > 0 then cas end as double) as cas,
-        cast(case when has_ground_truth then cas_trial_stddev end as double) as cas_trial_stddev,
-        cast(case when has_ground_truth then n_questions else 0 end as integer) as n_questions,
-        cast(case when has_ground_truth then n_scored_answers else 0 end as integer) as n_scored_answers,
-        cast(n_trials as integer) as n_trials,
-        cast(case when has_ground_truth then n_trials_scored else 0 end as integer) as n_trials_scored,
-        cast(n_answers as integer) as n_answers,
-        cast(n_invalid as integer) as n_invalid,
-        cast(n_unparseable_or_refusal as integer) as n_unparseable_or_refusal,
-        cast(n_error as integer) as n_error,
-        cast(n_out_of_range as integer) as n_out_of_range,
-        cast(case when has_ground_truth then n_no_majority end as integer) as n_no_majority,
-        cast(case
-            when not has_ground_truth then 'no_ground_truth'
-            when n_trials_scored = 0 then 'no_valid_answer'
-        end as varchar) as null_reason
-    from joined
+        {{ contract_casts() }}
+    from gated
 
 )
 

@@ -14,20 +14,16 @@
     dimension is unscored in a pass when any of its 4 items lacks a valid answer (VSM
     manual), so one unparseable item drops that dimension from D*, not the whole pass.
 
+    Unstable DRs: a denominator (mean |score - GT|) below var dr_unstable_below_difference score
+    points (default 5) makes the ratio explode on a difference smaller than one answer step of
+    the VSM formulas (4.8-7.7 points), so is_unstable flags it; its value stays, its readers say so.
+
     Undefined DRs are NULL with a reason, in this order:
       per dimension  no_ground_truth, no_scored_trial (no pass has a score), zero_difference
       overall        no_ground_truth (none for any dimension), no_scored_dimension
                      (D* empty), zero_difference
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='run_id',
-        on_schema_change='append_new_columns',
-        post_hook="{{ delete_runs_missing_upstream(stored_run_fingerprints(ref('int_vsm_dimension_scores_computed'))) }}",
-    )
-}}
+{{ incremental_by_run_config("stored_run_fingerprints(ref('int_vsm_dimension_scores_computed'))") }}
 {%- set group_key = ['run_id', 'model', 'model_version', 'country', 'setting', 'style', 'strategy', 'variant'] -%}
 {#- Incremental by run: DR of a run depends only on that run's scores and the seeds, so a
     build recomputes the runs whose scores changed upstream (run_source_files) or whose
@@ -258,35 +254,26 @@ joined as (
 
 ),
 
+ratios as (
+
+    select
+        *,
+        case
+            when null_reason is null
+                then deviation_from_global_average / mean_difference
+        end as deviation_ratio,
+        null_reason is null and mean_difference < {{ var('dr_unstable_below_difference') }}
+            as is_unstable,
+        (select any_value(ground_truth_source) from ground_truth) as ground_truth_source
+    from joined
+
+),
+
 final as (
 
     select
-        cast(run_id as varchar) as run_id,
-        cast(model as varchar) as model,
-        cast(model_version as varchar) as model_version,
-        cast(country as varchar) as country,
-        cast(setting as varchar) as setting,
-        cast(style as varchar) as style,
-        cast(strategy as varchar) as strategy,
-        cast(variant as varchar) as variant,
-        cast(dimension as varchar) as dimension,
-        cast(
-            case
-                when null_reason is null
-                    then deviation_from_global_average / mean_difference
-            end as double
-        ) as deviation_ratio,
-        cast(deviation_from_global_average as double) as deviation_from_global_average,
-        cast(mean_difference as double) as mean_difference,
-        cast(n_trials as integer) as n_trials,
-        cast(n_prompt_languages as integer) as n_prompt_languages,
-        cast(n_dimensions as integer) as n_dimensions,
-        cast(null_reason as varchar) as null_reason,
-        cast((select any_value(ground_truth_source) from ground_truth) as varchar)
-            as ground_truth_source,
-        cast(normalisation as varchar) as normalisation,
-        cast(run_source_files as bigint) as run_source_files
-    from joined
+        {{ contract_casts() }}
+    from ratios
 
 )
 

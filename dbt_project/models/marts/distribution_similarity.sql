@@ -74,20 +74,40 @@ group_references as (
 
 point_estimates as (
 
-    select * from distances where replicate = 0
+    select * from distances where is_point_estimate
 
 ),
 
+-- the B replicates' similarities, each distinct one with how many replicates gave it
+replicate_counts as (
+
+    select
+        {{ group_key | join(',\n        ') }},
+        reference_country,
+        similarity,
+        n_replicates,
+        sum(n_replicates) over (
+            partition by group_id, reference_country
+            order by similarity, weights_id rows between unbounded preceding and current row
+        ) as cumulative_replicates,
+        sum(n_replicates) over (partition by group_id, reference_country) as n_bootstrap
+    from distances
+    where n_replicates > 0
+
+),
+
+-- the percentile interval over the B replicates (quantile_cont of the expanded replicates)
 intervals as (
 
     select
         {{ group_key | join(',\n        ') }},
         reference_country,
-        count(*) as n_bootstrap,
-        quantile_cont(similarity, {{ (1 - level) / 2 }}) as similarity_ci_low,
-        quantile_cont(similarity, {{ (1 + level) / 2 }}) as similarity_ci_high
-    from distances
-    where replicate > 0
+        any_value(n_bootstrap) as n_bootstrap,
+        {{ percentile_of_counts('similarity', 'cumulative_replicates', 'n_bootstrap', (1 - level) / 2) }}
+            as similarity_ci_low,
+        {{ percentile_of_counts('similarity', 'cumulative_replicates', 'n_bootstrap', (1 + level) / 2) }}
+            as similarity_ci_high
+    from replicate_counts
     group by all
 
 ),
@@ -115,40 +135,29 @@ joined as (
 
 ),
 
+-- the country a row is scored against stands in `country` (a persona-free row has one per country)
+described as (
+
+    select
+        * replace (reference_country as country),
+        {{ level }} as ci_level,
+        {{ wvs_metric_setting('distribution_bootstrap_seed') | int }} as bootstrap_seed,
+        case
+            when n_answers - n_error > 0 then n_unclassifiable / (n_answers - n_error)
+        end as unclassifiable_rate,
+        case
+            when not has_human_distribution then 'no_human_distribution'
+            when n_valid = 0 then 'no_valid_answer'
+        end as null_reason
+    from joined
+
+),
+
 final as (
 
     select
-        cast(run_id as varchar) as run_id,
-        cast(model as varchar) as model,
-        cast(model_version as varchar) as model_version,
-        cast(instrument_version as varchar) as instrument_version,
-        cast(parser_version as varchar) as parser_version,
-        cast(reference_country as varchar) as country,
-        cast(is_persona_free as boolean) as is_persona_free,
-        cast(prompt_language as varchar) as prompt_language,
-        cast(style as varchar) as style,
-        cast(strategy as varchar) as strategy,
-        cast(variant as varchar) as variant,
-        cast(item_id as varchar) as item_id,
-        cast(similarity as double) as similarity,
-        cast(wasserstein as double) as wasserstein,
-        cast(similarity_ci_low as double) as similarity_ci_low,
-        cast(similarity_ci_high as double) as similarity_ci_high,
-        cast({{ level }} as double) as ci_level,
-        cast(n_bootstrap as integer) as n_bootstrap,
-        cast({{ wvs_metric_setting('distribution_bootstrap_seed') | int }} as bigint) as bootstrap_seed,
-        cast(n_answers as integer) as n_answers,
-        cast(n_valid as integer) as n_valid,
-        cast(n_unclassifiable as integer) as n_unclassifiable,
-        cast(n_error as integer) as n_error,
-        cast(case
-            when n_answers - n_error > 0 then n_unclassifiable / (n_answers - n_error)
-        end as double) as unclassifiable_rate,
-        cast(case
-            when not has_human_distribution then 'no_human_distribution'
-            when n_valid = 0 then 'no_valid_answer'
-        end as varchar) as null_reason
-    from joined
+        {{ contract_casts() }}
+    from described
 
 )
 

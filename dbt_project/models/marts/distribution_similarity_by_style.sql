@@ -8,6 +8,8 @@
     'prompt_language', 'style', 'strategy', 'variant',
 ] -%}
 {%- set level = wvs_metric_setting('distribution_ci_level') | float -%}
+{%- set units = '1e18' -%}
+{%- set fixed_point = 'cast(round(similarity * ' ~ units ~ ') as hugeint)' -%}
 
 with
 
@@ -26,29 +28,115 @@ distances as (
 
 ),
 
+replicates as (
+
+    select * from {{ ref('int_wvs_culturespa_distribution_replicates') }}
+
+),
+
+-- the questions of a style group (run × … × variant × compared country) are pooled per
+-- replicate; the heavy steps key on integers (style_id)
+style_groups as (
+
+    select
+        {{ group_key | join(',\n        ') }},
+        dense_rank() over (order by {{ group_key | join(', ') }}) as style_id
+    from (select distinct {{ group_key | join(', ') }} from distances)
+
+),
+
+item_vectors as (
+
+    select
+        style_groups.style_id,
+        distances.group_id,
+        distances.weights_key,
+        distances.is_point_estimate,
+        distances.n_contents,
+        distances.similarity
+    from distances
+    inner join style_groups
+        on {{ null_safe_join('distances', 'style_groups', group_key) }}
+
+),
+
 -- one replicate of the mean = the mean over questions of that replicate (the questions are
--- resampled independently: a bootstrap stratified by question)
+-- resampled independently: a bootstrap stratified by question). A question whose answers
+-- are all alike is the same in every replicate; the others are looked up per replicate.
+-- Sums are exact (similarities in fixed point, units of 1e-18, summed as hugeint), so they do
+-- not depend on the order a parallel aggregate adds in: a rebuild gives the same bits.
+question_counts as (
+
+    select
+        style_id,
+        count(*) as n_questions,
+        coalesce(sum({{ fixed_point }}) filter (where n_contents = 1), 0) as constant_units,
+        count(*) filter (where n_contents > 1) as n_varying
+    from item_vectors
+    where is_point_estimate
+    group by style_id
+
+),
+
+varying_sums as (
+
+    select
+        item_vectors.style_id,
+        replicates.replicate,
+        sum({{ fixed_point }}) as varying_units
+    from item_vectors
+    inner join replicates
+        on item_vectors.group_id = replicates.group_id
+        and item_vectors.weights_key = replicates.weights_key
+    where item_vectors.n_contents > 1
+    group by item_vectors.style_id, replicates.replicate
+
+),
+
 replicate_means as (
 
     select
-        {{ group_key | join(', ') }},
-        replicate,
-        list_avg(list(similarity order by item_id)) as mean_similarity
-    from distances
-    where replicate > 0
-    group by all
+        question_counts.style_id,
+        varying_sums.replicate,
+        cast(question_counts.constant_units + varying_sums.varying_units as double)
+            / {{ units }} / question_counts.n_questions as mean_similarity
+    from question_counts
+    inner join varying_sums on question_counts.style_id = varying_sums.style_id
+
+),
+
+style_intervals as (
+
+    select
+        style_id,
+        count(*) as n_bootstrap,
+        false as is_constant,
+        quantile_cont(mean_similarity, {{ (1 - level) / 2 }}) as similarity_ci_low,
+        quantile_cont(mean_similarity, {{ (1 + level) / 2 }}) as similarity_ci_high
+    from replicate_means
+    group by style_id
+
+    union all
+
+    -- every question alike in every replicate: the replicates all give the point estimate
+    -- (mean_similarity, filled in below)
+    select
+        style_id,
+        {{ wvs_metric_setting('distribution_bootstrap_replicates') | int }} as n_bootstrap,
+        true as is_constant,
+        cast(null as double) as similarity_ci_low,
+        cast(null as double) as similarity_ci_high
+    from question_counts
+    where n_varying = 0
+      and {{ wvs_metric_setting('distribution_bootstrap_replicates') | int }} > 0
 
 ),
 
 intervals as (
 
-    select
-        {{ group_key | join(',\n        ') }},
-        count(*) as n_bootstrap,
-        quantile_cont(mean_similarity, {{ (1 - level) / 2 }}) as similarity_ci_low,
-        quantile_cont(mean_similarity, {{ (1 + level) / 2 }}) as similarity_ci_high
-    from replicate_means
-    group by all
+    select style_groups.* exclude (style_id), style_intervals.* exclude (style_id)
+    from style_intervals
+    inner join style_groups on style_intervals.style_id = style_groups.style_id
 
 ),
 
@@ -69,39 +157,34 @@ summarised as (
 
 ),
 
-final as (
+joined as (
 
     select
-        cast(summarised.run_id as varchar) as run_id,
-        cast(summarised.model as varchar) as model,
-        cast(summarised.model_version as varchar) as model_version,
-        cast(summarised.instrument_version as varchar) as instrument_version,
-        cast(summarised.parser_version as varchar) as parser_version,
-        cast(summarised.country as varchar) as country,
-        cast(summarised.is_persona_free as boolean) as is_persona_free,
-        cast(summarised.prompt_language as varchar) as prompt_language,
-        cast(summarised.style as varchar) as style,
-        cast(summarised.strategy as varchar) as strategy,
-        cast(summarised.variant as varchar) as variant,
-        cast(summarised.mean_similarity as double) as mean_similarity,
-        cast(intervals.similarity_ci_low as double) as similarity_ci_low,
-        cast(intervals.similarity_ci_high as double) as similarity_ci_high,
-        cast({{ level }} as double) as ci_level,
-        cast(coalesce(intervals.n_bootstrap, 0) as integer) as n_bootstrap,
-        cast(summarised.n_items_scored as integer) as n_items_scored,
-        cast(summarised.n_items as integer) as n_items,
-        cast(summarised.n_answers as integer) as n_answers,
-        cast(summarised.n_valid as integer) as n_valid,
-        cast(summarised.n_unclassifiable as integer) as n_unclassifiable,
-        cast(summarised.n_error as integer) as n_error,
-        cast(case
+        summarised.*,
+        case
+            when intervals.is_constant then summarised.mean_similarity else intervals.similarity_ci_low
+        end as similarity_ci_low,
+        case
+            when intervals.is_constant then summarised.mean_similarity else intervals.similarity_ci_high
+        end as similarity_ci_high,
+        {{ level }} as ci_level,
+        coalesce(intervals.n_bootstrap, 0) as n_bootstrap,
+        case
             when summarised.n_answers - summarised.n_error > 0
                 then summarised.n_unclassifiable / (summarised.n_answers - summarised.n_error)
-        end as double) as unclassifiable_rate,
-        cast(case when summarised.n_items_scored = 0 then 'no_scored_item' end as varchar) as null_reason
+        end as unclassifiable_rate,
+        case when summarised.n_items_scored = 0 then 'no_scored_item' end as null_reason
     from summarised
     left join intervals
         on {{ null_safe_join('summarised', 'intervals', group_key) }}
+
+),
+
+final as (
+
+    select
+        {{ contract_casts() }}
+    from joined
 
 )
 

@@ -25,7 +25,8 @@ versions as (
         sum(completion_tokens)::bigint as completion_tokens,
         sum(cost_usd) as cost_usd,
         sum(n_parse_ok) as n_parse_ok,
-        sum(rows_on_disk) as rows_on_disk
+        sum(rows_on_disk) as rows_on_disk,
+        list(run_id order by run_id) as run_ids
     from runs
     group by model, model_version
 
@@ -50,7 +51,9 @@ deviation as (
         avg(deviation_ratio) filter (where setting = 'aligned') as mean_deviation_ratio_aligned,
         count(deviation_ratio) filter (where setting = 'aligned') as n_countries_aligned,
         avg(deviation_ratio) filter (where setting = 'english') as mean_deviation_ratio_english,
-        count(deviation_ratio) filter (where setting = 'english') as n_countries_english
+        count(deviation_ratio) filter (where setting = 'english') as n_countries_english,
+        count(*) filter (where setting = 'aligned' and is_unstable) as n_unstable_aligned,
+        count(*) filter (where setting = 'english' and is_unstable) as n_unstable_english
     from {{ ref('deviation_ratio') }} as ratios
     inner join latest_runs
         on ratios.run_id = latest_runs.run_id
@@ -70,6 +73,10 @@ alignment as (
         avg(cas) filter (where strategy = 'unaware') as mean_cas_unaware,
         avg(cas) filter (where strategy = 'aware') as mean_cas_aware,
         avg(cas) filter (where strategy = 'cross_culture') as mean_cas_cross_culture,
+        avg(cas) filter (where strategy = 'self_alignment') as mean_cas_self_alignment,
+        avg(cas) filter (where strategy = 'aware_self_alignment') as mean_cas_aware_self_alignment,
+        avg(cas) filter (where strategy = 'cross_culture_self_alignment')
+            as mean_cas_cross_culture_self_alignment,
         count(cas) filter (where strategy = 'aware') as n_countries_cas_aware
     from {{ ref('cultural_alignment_score') }} as scores
     inner join latest_runs
@@ -106,6 +113,7 @@ consistency as (
         latest_runs.model,
         latest_runs.model_version,
         avg(self_consistency) filter (where consistency.instrument = 'vsm2013') as mean_self_consistency_vsm,
+        count(self_consistency) filter (where consistency.instrument = 'vsm2013') as n_self_consistency_vsm,
         avg(self_consistency) filter (where consistency.instrument = 'wvs_polarity')
             as mean_self_consistency_polarity
     from {{ ref('self_consistency') }} as consistency
@@ -127,19 +135,27 @@ final as (
         coalesce(deviation.n_countries_aligned, 0) as n_countries_aligned,
         deviation.mean_deviation_ratio_english,
         coalesce(deviation.n_countries_english, 0) as n_countries_english,
+        coalesce(deviation.n_unstable_aligned, 0) as n_unstable_aligned,
+        coalesce(deviation.n_unstable_english, 0) as n_unstable_english,
         alignment.mean_cas_unaware,
         alignment.mean_cas_aware,
         alignment.mean_cas_cross_culture,
+        alignment.mean_cas_self_alignment,
+        alignment.mean_cas_aware_self_alignment,
+        alignment.mean_cas_cross_culture_self_alignment,
         coalesce(alignment.n_countries_cas_aware, 0) as n_countries_cas_aware,
         polarity.mean_polarity_spearman_local,
         coalesce(polarity.n_polarity_comparisons_local, 0) as n_polarity_comparisons_local,
         polarity.mean_us_centric_bias,
         consistency.mean_self_consistency_vsm,
+        coalesce(consistency.n_self_consistency_vsm, 0) as n_self_consistency_vsm,
         consistency.mean_self_consistency_polarity,
         versions.n_parse_ok::double / nullif(versions.rows_on_disk, 0) as parse_rate,
+        versions.rows_on_disk::bigint as rows_on_disk,
         versions.prompt_tokens,
         versions.completion_tokens,
-        versions.cost_usd
+        versions.cost_usd,
+        versions.run_ids
     from versions
     left join deviation using (model, model_version)
     left join alignment using (model, model_version)

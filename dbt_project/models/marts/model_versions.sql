@@ -59,27 +59,26 @@ probes as (
 
 ),
 
-final as (
+joined as (
 
     select
-        cast(per_version.model as varchar) as model,
-        cast(per_version.model_version as varchar) as model_version,
-        cast(per_version.source as varchar) as source,
-        cast(per_version.probe_model as varchar) as probe_model,
-        cast(per_version.first_seen_at as timestamptz) as first_seen_at,
-        cast(per_version.last_seen_at as timestamptz) as last_seen_at,
-        cast(per_version.n_sightings as bigint) as n_sightings,
-        cast(per_version.locations as varchar[]) as locations,
-        cast(per_version.aliases as varchar[]) as aliases,
-        cast(per_version.currently_listed as boolean) as currently_listed,
-        cast(coalesce(probes.is_probed, false) as boolean) as is_probed,
-        cast(probes.first_probed_at as timestamptz) as first_probed_at,
-        cast(probes.latest_run_status as varchar) as latest_run_status,
-        cast(coalesce(probes.run_ids, []) as varchar[]) as probe_run_ids
+        per_version.*,
+        coalesce(probes.is_probed, false) as is_probed,
+        probes.first_probed_at,
+        probes.latest_run_status,
+        coalesce(probes.run_ids, []) as probe_run_ids
     from per_version
     left join probes
         on per_version.probe_model = probes.model
         and per_version.model_version = probes.model_version
+
+),
+
+final as (
+
+    select
+        {{ contract_casts() }}
+    from joined
 
 )
 

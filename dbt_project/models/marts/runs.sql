@@ -11,6 +11,8 @@
       failed       otherwise, some slice's latest event is `failed`
       complete     every slice's latest event is `completed`
       null         the run has responses on disk but no lifecycle event
+    A run whose raw files were all set aside by the raw manifest has a row too (quarantined, the
+    reason naming each file), with nothing counted.
     A task killed without writing `failed` stays `running` until it is retried.
     Tokens and cost are summed over `completed` events (each covers its own attempt; the
     probe records 0 tokens on `failed` events, so a failed attempt's tokens are not counted).
@@ -19,15 +21,7 @@
     (responses, lifecycle events, data-quality verdicts) lands, counted in int_run_fingerprints;
     only those runs' rows are read (staging tables filtered on run_id) and replaced.
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='run_id',
-        on_schema_change='append_new_columns',
-        post_hook="{{ delete_runs_missing_upstream(all_run_fingerprints()) }}",
-    )
-}}
+{{ incremental_by_run_config("all_run_fingerprints()") }}
 {%- set runs = runs_to_process(all_run_fingerprints()) -%}
 
 with
@@ -113,7 +107,10 @@ event_totals as (
         sum(prompt_tokens) filter (where event = 'completed') as prompt_tokens,
         sum(completion_tokens) filter (where event = 'completed') as completion_tokens,
         sum(cost_usd) filter (where event = 'completed') as cost_usd,
-        count(*) filter (where event = 'completed' and cost_usd is null) as n_unpriced_events
+        count(*) filter (where event = 'completed' and cost_usd is null) as n_unpriced_events,
+        -- the latest Airflow DAG run that worked on the run (the link the readers show)
+        arg_max(airflow_dag_run_id, recorded_at) filter (where airflow_dag_run_id is not null)
+            as airflow_dag_run_id
     from events
     group by run_id
 
@@ -136,10 +133,21 @@ on_disk as (
 
 ),
 
+-- every run with raw files: also one whose files were all set aside (it shows as quarantined)
+all_runs as (
+
+    select run_id from fingerprints where {{ run_id_filter(runs) }}
+    union
+    select run_id from event_totals
+    union
+    select run_id from on_disk
+
+),
+
 joined as (
 
     select
-        coalesce(event_totals.run_id, on_disk.run_id) as run_id,
+        all_runs.run_id,
         coalesce(event_totals.instrument, on_disk.instrument) as instrument,
         coalesce(event_totals.model, on_disk.model) as model,
         coalesce(event_totals.model_version, on_disk.model_version) as model_version,
@@ -157,6 +165,7 @@ joined as (
         quality.data_docs_url,
         fingerprints.run_source_files,
         event_totals.first_event_at as started_at,
+        event_totals.airflow_dag_run_id,
         case
             when slices.n_slices_running = 0 then slices.last_slice_event_at
         end as finished_at,
@@ -179,49 +188,24 @@ joined as (
         case
             when event_totals.n_completed_events > 0 and event_totals.n_unpriced_events = 0
                 then event_totals.cost_usd
-        end as cost_usd
-    from event_totals
-    full outer join on_disk on event_totals.run_id = on_disk.run_id
-    left join slices on coalesce(event_totals.run_id, on_disk.run_id) = slices.run_id
-    left join status_overrides on coalesce(event_totals.run_id, on_disk.run_id) = status_overrides.run_id
-    left join quality on coalesce(event_totals.run_id, on_disk.run_id) = quality.run_id
-    left join fingerprints on coalesce(event_totals.run_id, on_disk.run_id) = fingerprints.run_id
+        end as cost_usd,
+        coalesce(on_disk.n_parse_ok, 0)::double / nullif(coalesce(on_disk.rows_on_disk, 0), 0) as parse_rate,
+        coalesce(slices.n_slices, 0) > 0
+            and coalesce(slices.n_slices_complete, 0) = coalesce(slices.n_slices, 0) as is_every_slice_complete
+    from all_runs
+    left join event_totals on all_runs.run_id = event_totals.run_id
+    left join on_disk on all_runs.run_id = on_disk.run_id
+    left join slices on all_runs.run_id = slices.run_id
+    left join status_overrides on all_runs.run_id = status_overrides.run_id
+    left join quality on all_runs.run_id = quality.run_id
+    left join fingerprints on all_runs.run_id = fingerprints.run_id
 
 ),
 
 final as (
 
     select
-        cast(run_id as varchar) as run_id,
-        cast(instrument as varchar) as instrument,
-        cast(model as varchar) as model,
-        cast(model_version as varchar) as model_version,
-        cast(status as varchar) as status,
-        cast(status_reason as varchar) as status_reason,
-        cast(started_at as timestamptz) as started_at,
-        cast(finished_at as timestamptz) as finished_at,
-        cast(n_slices as integer) as n_slices,
-        cast(n_slices_running as integer) as n_slices_running,
-        cast(n_slices_complete as integer) as n_slices_complete,
-        cast(n_slices_failed as integer) as n_slices_failed,
-        cast(cells_planned as bigint) as cells_planned,
-        cast(cells_answered as bigint) as cells_answered,
-        cast(rows_on_disk as bigint) as rows_on_disk,
-        cast(n_parse_ok as bigint) as n_parse_ok,
-        cast(n_parse_unparseable as bigint) as n_parse_unparseable,
-        cast(n_parse_refusal as bigint) as n_parse_refusal,
-        cast(n_parse_error as bigint) as n_parse_error,
-        cast(n_events as integer) as n_events,
-        cast(requests_sent as bigint) as requests_sent,
-        cast(prompt_tokens as bigint) as prompt_tokens,
-        cast(completion_tokens as bigint) as completion_tokens,
-        cast(cost_usd as double) as cost_usd,
-        cast(quality_status as varchar) as quality_status,
-        cast(quality_stage as varchar) as quality_stage,
-        cast(quality_recorded_at as timestamptz) as quality_recorded_at,
-        cast(validated_at as timestamptz) as validated_at,
-        cast(data_docs_url as varchar) as data_docs_url,
-        cast(run_source_files as bigint) as run_source_files
+        {{ contract_casts() }}
     from joined
 
 )

@@ -1,5 +1,5 @@
 {#-
-    Self-consistency (DESIGN.md): the mean pairwise Pearson correlation between the answer
+    Self-consistency (docs/metrics.md): the mean pairwise Pearson correlation between the answer
     vectors of a group's units (trials or prompt variants; see int_self_consistency_vectors).
     See the yml for every null reason.
 -#}
@@ -28,7 +28,8 @@ groups as (
     select
         {{ group_key | join(',\n        ') }},
         count(distinct unit) as n_units,
-        max(temperature) as max_temperature
+        max(temperature) as max_temperature,
+        coalesce(bool_or(is_shared_answer), false) as has_shared_answers
     from vectors
     group by {{ group_key | join(', ') }}
 
@@ -89,7 +90,8 @@ joined as (
         case
             when groups.n_units < 2 and groups.basis = 'trials' then 'fewer_than_two_trials'
             when groups.n_units < 2 then 'fewer_than_two_variants'
-            when groups.basis = 'trials' and groups.max_temperature = 0 then 'deterministic_trials'
+            when groups.basis = 'trials' and (groups.max_temperature = 0 or groups.has_shared_answers)
+                then 'deterministic_trials'
             when coalesce(pair_summary.n_pairs, 0) = 0 and coalesce(pair_summary.n_pairs_constant, 0) > 0
                 then 'constant_vector'
             when coalesce(pair_summary.n_pairs, 0) = 0 then 'too_few_points'
@@ -105,30 +107,21 @@ joined as (
 
 ),
 
+scored as (
+
+    select
+        *,
+        'mean_pairwise_pearson' as method,
+        case when null_reason is null then mean_pearson end as self_consistency
+    from joined
+
+),
+
 final as (
 
     select
-        cast(run_id as varchar) as run_id,
-        cast(model as varchar) as model,
-        cast(model_version as varchar) as model_version,
-        cast(instrument as varchar) as instrument,
-        cast(country as varchar) as country,
-        cast(prompt_language as varchar) as prompt_language,
-        cast(style as varchar) as style,
-        cast(strategy as varchar) as strategy,
-        cast(variant as varchar) as variant,
-        cast(basis as varchar) as basis,
-        cast('mean_pairwise_pearson' as varchar) as method,
-        cast(case when null_reason is null then mean_pearson end as double) as self_consistency,
-        cast(n_units as integer) as n_units,
-        cast(n_pairs as integer) as n_pairs,
-        cast(n_pairs_undefined as integer) as n_pairs_undefined,
-        cast(min_points_per_pair as integer) as min_points_per_pair,
-        cast(max_temperature as double) as max_temperature,
-        cast(null_reason as varchar) as null_reason,
-        cast(human_reference as double) as human_reference,
-        cast(human_reference_countries as varchar) as human_reference_countries
-    from joined
+        {{ contract_casts() }}
+    from scored
 
 )
 

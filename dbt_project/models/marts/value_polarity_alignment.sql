@@ -1,7 +1,8 @@
 {#-
     Spearman rank correlation between the model's topic polarities and the WVS polarity of a
-    reference population (Rystrøm et al.), per run × prompt language × reference, and the
-    US-centric bias of the local truth_references. See the yml for definitions and choices.
+    reference population (Rystrøm et al.: a country, a language's speakers, or every WVS/EVS
+    respondent, the global level), per run × prompt language × reference, and the US-centric
+    bias of the local truth_references. See the yml for definitions and choices.
 -#}
 {%- set group_key = [
     'run_id', 'model', 'model_version', 'instrument_version', 'parser_version',
@@ -49,6 +50,19 @@ truth_references as (
     from polarity_truth
     where level = 'language'
       and source_file = '{{ wvs_metric_setting("polarity_language_source_file") }}'
+
+    union all
+
+    select
+        'global' as reference_level,
+        'global' as reference_code,
+        cast(null as varchar) as reference_language,
+        source_file,
+        question_key,
+        pro_score
+    from polarity_truth
+    where level = 'global'
+      and source_file = '{{ wvs_metric_setting("polarity_global_source_file") }}'
 
 ),
 
@@ -144,7 +158,9 @@ with_us as (
         case
             when scored.reference_level = 'country'
                 then scored.reference_language = scored.prompt_language
-            else scored.reference_code = scored.prompt_language
+            when scored.reference_level = 'language'
+                then scored.reference_code = scored.prompt_language
+            else false  -- every respondent, in every language: no prompt language is its own
         end as is_local
     from scored
     left join scored as us
@@ -154,38 +170,29 @@ with_us as (
 
 ),
 
-final as (
+biased as (
 
     select
-        cast(run_id as varchar) as run_id,
-        cast(model as varchar) as model,
-        cast(model_version as varchar) as model_version,
-        cast(instrument_version as varchar) as instrument_version,
-        cast(parser_version as varchar) as parser_version,
-        cast(prompt_language as varchar) as prompt_language,
-        cast(style as varchar) as style,
-        cast(strategy as varchar) as strategy,
-        cast(reference_level as varchar) as reference_level,
-        cast(reference_code as varchar) as reference_code,
-        cast(reference_language as varchar) as reference_language,
-        cast(is_local as boolean) as is_local,
-        cast(source_file as varchar) as ground_truth_source_file,
-        cast(spearman as double) as spearman,
-        cast(n_topics as integer) as n_topics,
-        cast(null_reason as varchar) as null_reason,
-        cast(spearman_us as double) as spearman_us,
-        cast(case
+        *,
+        source_file as ground_truth_source_file,
+        case
             when reference_level = 'country' and is_local and reference_code <> 'US'
                 then spearman_us - spearman
-        end as double) as us_centric_bias,
-        cast(case
+        end as us_centric_bias,
+        case
             when reference_level <> 'country' or not is_local then 'not_a_local_country'
             when reference_code = 'US' then 'reference_is_us'
             when spearman is null or spearman_us is null then 'alignment_undefined'
-        end as varchar) as us_centric_bias_null_reason,
-        cast(n_replies as integer) as n_replies,
-        cast(n_valid_replies as integer) as n_valid_replies
+        end as us_centric_bias_null_reason
     from with_us
+
+),
+
+final as (
+
+    select
+        {{ contract_casts() }}
+    from biased
 
 )
 

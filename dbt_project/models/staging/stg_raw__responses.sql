@@ -5,21 +5,13 @@
     `loaded_at` marks the build that loaded a row (the staging tests check the runs of the
     latest load, see dbt_project.yml).
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rows_of_vanished_raw_files('responses') }}",
-    )
-}}
-{%- set files = raw_files_to_load('responses') -%}
+{{ raw_staging_config('responses') }}
 
 with
 
 source as (
 
-    {{ read_raw_parquet('raw', 'responses', 'responses', files) }}
+    {{ raw_staging_source('raw', 'responses', 'responses') }}
 
 ),
 
@@ -51,6 +43,7 @@ renamed as (
 
         ---------- response
         cast(response_text as varchar) as response_text,
+        cast(response_truncated as boolean) as is_response_truncated,
         cast(answer as double) as answer,
         cast(answer_probs as double[]) as answer_probs,
         cast(answer_method as varchar) as answer_method,
@@ -62,6 +55,7 @@ renamed as (
         cast(response_language_matches as boolean) as is_response_in_prompt_language,
         cast(judge_model as varchar) as judge_model,
         cast(judge_response as varchar) as judge_response,
+        cast(answer_shared_from_trial as integer) as answer_shared_from_trial,
 
         ---------- numerics
         cast(latency_ms as double) as latency_ms,

@@ -1,12 +1,11 @@
 """The alert ledger and the ops state (acknowledgements, mutes): append-only Parquet under
-`<data dir>/alerts/`. A delivery in the ledger is never made again, so a retried or re-run
-alerts task sends nothing twice."""
+`alerts/` of the shared store. A delivery in the ledger is never made again, so a retried or
+re-run alerts task, on any worker, sends nothing twice."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_table, write_batch
@@ -15,21 +14,13 @@ from culturewatch.storage.schema import ALERT_LEDGER_SCHEMA, ALERT_STATE_SCHEMA
 MUTED_CHANNEL = "*"
 
 
-def ledger_dir(paths: DataPaths) -> Path:
-    return paths.root / "alerts" / "ledger"
-
-
-def state_dir(paths: DataPaths) -> Path:
-    return paths.root / "alerts" / "state"
-
-
 def read_ledger(paths: DataPaths) -> list[dict[str, object]]:
-    return read_table(ledger_dir(paths), ALERT_LEDGER_SCHEMA).to_pylist()
+    return read_table(paths.alert_ledger, ALERT_LEDGER_SCHEMA).to_pylist()
 
 
 def append_ledger(paths: DataPaths, rows: list[dict[str, object]]) -> None:
     if rows:
-        write_batch(ledger_dir(paths), rows, ALERT_LEDGER_SCHEMA)
+        write_batch(paths.alert_ledger, rows, ALERT_LEDGER_SCHEMA)
 
 
 def delivered(paths: DataPaths) -> set[tuple[str, str]]:
@@ -58,7 +49,7 @@ class OpsState:
 def read_state(paths: DataPaths) -> OpsState:
     """Acknowledged alert ids and each model's latest mute (an `unmute` ends it)."""
     rows = sorted(
-        read_table(state_dir(paths), ALERT_STATE_SCHEMA).to_pylist(), key=lambda row: row["recorded_at"]
+        read_table(paths.alert_state, ALERT_STATE_SCHEMA).to_pylist(), key=lambda row: row["recorded_at"]
     )
     acked: dict[str, dict[str, object]] = {}
     mutes: dict[str, Mute] = {}
@@ -83,7 +74,7 @@ def record_state(
     reason: str | None = None,
 ) -> None:
     write_batch(
-        state_dir(paths),
+        paths.alert_state,
         [
             {
                 "action": action,

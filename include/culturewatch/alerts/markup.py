@@ -2,8 +2,9 @@
 
 Slack: `&`, `<`, `>` as entities and values in inline code, so `*_~` cannot format and
 `<!channel>` cannot ping; links only as `<url|text>` built here. HTML: `html.escape` on every
-value, links only http(s). The headline row's figures come first, then (when more than one row is
-affected) one line or table row per affected country and prompt language.
+value, links only http(s). The wording and the numbers are `alerts.messages`' (the same in every
+channel): per metric its direction and meaning, then its headline row and its affected rows, then
+the links and the ack/mute commands.
 """
 
 from __future__ import annotations
@@ -11,8 +12,18 @@ from __future__ import annotations
 import html
 
 from culturewatch.alerts.events import row_label
-from culturewatch.alerts.messages import Alert, figures, headline, row_figures, title, where
-from culturewatch.alerts.regressions import RegressionRow
+from culturewatch.alerts.messages import (
+    Alert,
+    ack_command,
+    headline,
+    metric_text,
+    mute_command,
+    notes,
+    row_figures,
+    rule_text,
+    title,
+)
+from culturewatch.marts import RegressionRow
 
 SLACK_ROWS = 40  # affected rows listed in a Slack message; the e-mail and the JSON list all
 
@@ -42,35 +53,46 @@ def _slack_link(url: str | None, text: str) -> str | None:
     return f"<{slack_escape(url).replace('|', '%7C')}|{slack_escape(text)}>"
 
 
+def _slack_row(row: RegressionRow, info) -> str:
+    values = " · ".join(f"{name} {slack_code(value)}" for name, value in row_figures(row, info))
+    flags = "".join(f" _({slack_escape(note)})_" for note in notes(row))
+    return f"{_slack_where(row)}: {values}{flags}"
+
+
 def slack_payload(alert: Alert) -> dict[str, object]:
     event = alert.event
-    top = event.headline
     icon = ":rotating_light:" if alert.kind == "regression" else ":white_check_mark:"
-    country, language = where(top)
     lines = [
         f"{icon} *culturewatch {title(alert)}*: {slack_code(event.model)} "
-        f"{slack_code(event.previous_version)} → {slack_code(event.version)}",
-        f"metric {slack_code(event.metric)} · {len(event.rows)} affected · country {slack_code(country)} "
-        f"· language {slack_code(language)}",
-        " · ".join(f"{name} {slack_code(value)}" for name, value in figures(top)),
+        f"{slack_code(event.previous_version)} → {slack_code(event.version)} "
+        f"(probe run {slack_code(event.run_id or '?')}) · {len(event.metrics)} metric(s), "
+        f"{len(event.rows)} affected row(s)",
     ]
-    if len(event.rows) > 1:
-        lines.append("affected (country/language):")
-        for row in event.rows[:SLACK_ROWS]:
-            values = " · ".join(f"{name} {slack_code(value)}" for name, value in row_figures(row))
-            lines.append(f"• {_slack_where(row)}: {values}")
-        if len(event.rows) > SLACK_ROWS:
-            lines.append(
-                f"… and {len(event.rows) - SLACK_ROWS} more (the e-mail and the JSON webhook list all)"
-            )
+    listed = 0
+    for metric in event.metrics:
+        text = metric_text(metric)
+        rows = event.rows_of(metric)
+        lines.append(
+            f"*{slack_code(metric)}* {slack_escape(text.title)}: {slack_escape(text.info.meaning)} "
+            f"({slack_escape(rule_text(rows[0], text))})"
+        )
+        for index, row in enumerate(rows):
+            if listed >= SLACK_ROWS:
+                break
+            lines.append(("• " if index else "") + _slack_row(row, text.info))
+            listed += 1
+    if len(event.rows) > listed:
+        lines.append(f"… and {len(event.rows) - listed} more (the e-mail and the JSON webhook list all)")
     if alert.owners:
         lines.append("owners: " + ", ".join(slack_code(owner) for owner in alert.owners))
     links = [
+        _slack_link(alert.view_url, f"Alignment view: {event.previous_version} → {event.version}"),
         _slack_link(alert.run_url, f"probe run of {event.version}"),
         _slack_link(alert.previous_run_url, f"probe run of {event.previous_version}"),
     ]
     if any(links):
         lines.append(" · ".join(link for link in links if link))
+    lines.append(f"ack: {slack_code(ack_command(alert))} · mute: {slack_code(mute_command(alert))}")
     lines.append(f"alert {slack_code(alert.alert_id)}")
     payload: dict[str, object] = {"text": "\n".join(lines)}
     if alert.slack_channel:
@@ -87,42 +109,49 @@ def _link(url: str | None, text: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
 
 
-def _affected_table(alert: Alert) -> str:
-    rows = alert.event.rows
-    if len(rows) < 2:
-        return ""
+def _metric_table(alert: Alert, metric: str) -> str:
     e = html.escape
-    names = [name for name, _ in row_figures(rows[0])]
-    head = "".join(f"<th>{name}</th>" for name in ["country", "language", *names])
+    text = metric_text(metric)
+    rows = alert.event.rows_of(metric)
+    names = [name for name, _ in row_figures(rows[0], text.info)]
+    head = "".join(f"<th>{e(name)}</th>" for name in ["country", "language", *names, "notes"])
     body = "".join(
         "<tr>"
-        + "".join(f"<td>{e(value)}</td>" for value in (*where(row), *(v for _, v in row_figures(row))))
+        + "".join(
+            f"<td>{e(value)}</td>"
+            for value in (
+                row.country or "all countries",
+                row.prompt_language or "all languages",
+                *(value for _, value in row_figures(row, text.info)),
+                "; ".join(notes(row)),
+            )
+        )
         + "</tr>"
         for row in rows
     )
-    return f"<h4>affected ({len(rows)})</h4><table border='1' cellpadding='3'><tr>{head}</tr>{body}</table>"
+    return (
+        f"<h4>{e(metric)}: {e(text.title)}</h4>"
+        f"<p>{e(text.info.meaning)} ({e(rule_text(rows[0], text))}; {len(rows)} affected)</p>"
+        f"<table border='1' cellpadding='3'><tr>{head}</tr>{body}</table>"
+    )
 
 
 def email_html(alert: Alert) -> str:
     event = alert.event
-    top = event.headline
-    country, language = where(top)
     e = html.escape
-    rows = [
+    facts = [
         ("model", e(event.model)),
         ("versions", f"{e(event.previous_version)} &rarr; {e(event.version)}"),
-        ("metric", e(event.metric)),
+        ("metrics", e(", ".join(event.metrics))),
         ("affected", e(f"{len(event.rows)}: {event.affected()}")),
-        ("country", e(country)),
-        ("language", e(language)),
-        *((name, e(value)) for name, value in figures(top)),
         ("owners", e(", ".join(alert.owners)) or "&ndash;"),
+        ("investigate", _link(alert.view_url, "the Alignment view, filtered to these versions")),
         ("run", _link(alert.run_url, str(event.run_id))),
         ("previous run", _link(alert.previous_run_url, str(event.previous_run_id))),
+        ("acknowledge", f"<code>{e(ack_command(alert))}</code>"),
+        ("mute the model", f"<code>{e(mute_command(alert))}</code>"),
         ("alert id", e(alert.alert_id)),
     ]
-    body = "".join(f"<tr><th align='left'>{name}</th><td>{value}</td></tr>" for name, value in rows)
-    return (
-        f"<html><body><h3>{e(headline(alert))}</h3><table>{body}</table>"
-        f"{_affected_table(alert)}</body></html>"
-    )
+    body = "".join(f"<tr><th align='left'>{name}</th><td>{value}</td></tr>" for name, value in facts)
+    sections = "".join(_metric_table(alert, metric) for metric in event.metrics)
+    return f"<html><body><h3>{e(headline(alert))}</h3><table>{body}</table>{sections}</body></html>"

@@ -1,7 +1,8 @@
 """The regression rule's config (regression_thresholds.yaml): typed, validated, rendered for dbt.
 
 The YAML is the one definition of which headline metrics are compared between versions and of
-each metric's threshold, alpha and direction. dbt reads it as the seed
+each rule's threshold, alpha and coverage rule; the direction of what it measures comes from the
+metric catalog (metrics.yaml, culturewatch.config.metrics). dbt reads it as the seed
 `dbt_project/seeds/config/regression_thresholds.csv`, which is only ever written by
 `python -m culturewatch.config.regression` (and checked against the YAML by the tests).
 """
@@ -16,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from culturewatch.config.metrics import catalog
 from culturewatch.settings import DBT_PROJECT_DIR
 from culturewatch.yaml_files import load_model
 
@@ -23,7 +25,7 @@ CONFIG_PATH = Path(__file__).resolve().parent / "regression_thresholds.yaml"
 SEED_PATH = DBT_PROJECT_DIR / "seeds" / "config" / "regression_thresholds.csv"
 SEED_COLUMNS = (
     "metric", "instrument", "setting", "strategy", "style", "variant",
-    "higher_is_better", "threshold", "alpha", "description",
+    "metric_kind", "higher_is_better", "same_coverage", "threshold", "alpha", "description",
 )  # fmt: skip
 
 Instrument = Literal["vsm2013", "wvs_culturespa", "wvs_polarity"]
@@ -60,8 +62,11 @@ class MetricRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str = Field(min_length=1)
+    metric: str = Field(description="what is measured, a metric of metrics.yaml (its direction, meaning)")
+    same_coverage: bool = Field(
+        description="countries compared over different coverage are not comparable (else: flagged)"
+    )
     measures: Measures
-    higher_is_better: bool
     threshold: float = Field(ge=0, description="smallest worsening that can count, in the metric's units")
     alpha: float = Field(gt=0, lt=1, description="Benjamini-Hochberg level over the version pair")
 
@@ -75,6 +80,12 @@ class RegressionConfig(BaseModel):
         for name in self.metrics:
             if not name.isidentifier() or name != name.lower():
                 raise ValueError(f"metric name {name!r} must be lower_snake_case")
+        known = catalog().metrics
+        for name, rule in self.metrics.items():
+            if rule.metric not in known:
+                raise ValueError(f"{name}: metric {rule.metric!r} is not in metrics.yaml ({sorted(known)})")
+            if known[rule.metric].direction == "none":
+                raise ValueError(f"{name}: {rule.metric} has no better direction, so it cannot regress")
         slices = [rule.measures for rule in self.metrics.values()]
         if len(set(slices)) != len(slices):
             raise ValueError("two metrics measure the same slice")
@@ -94,7 +105,8 @@ def render_seed(config: RegressionConfig) -> str:
         measures = rule.measures
         writer.writerow([
             name, measures.instrument, measures.setting or "", measures.strategy, measures.style,
-            measures.variant or "", str(rule.higher_is_better).lower(), repr(rule.threshold),
+            measures.variant or "", rule.metric, str(catalog().info(rule.metric).higher_is_better).lower(),
+            str(rule.same_coverage).lower(), repr(rule.threshold),
             repr(rule.alpha), " ".join(rule.description.split()),
         ])  # fmt: skip
     return buffer.getvalue()

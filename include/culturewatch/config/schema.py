@@ -9,15 +9,27 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from culturewatch.alerts.config import AlertsConfig
+from culturewatch.config.styles import Style
 from culturewatch.discovery.config import DiscoveryConfig
+from culturewatch.errors import MissingCredential
+from culturewatch.identifiers import INSTRUMENT_ID_PATTERN
 from culturewatch.quality.config import QualityThresholds
+from culturewatch.redaction import redact_url
 
 Setting = Literal["aligned", "english", "chinese", "full_grid"]
-Style = Literal["classification", "cot", "scenario"]
 # `aware`: persona prompt (VSM's role prompt, CultureSPA's P1); `unaware`: no persona;
-# `cross_culture`: CultureSPA's P2. Which ones an instrument supports is checked when the
+# `cross_culture`: CultureSPA's P2; `self_alignment`, `aware_self_alignment`,
+# `cross_culture_self_alignment`: CultureSPA's baselines P3, P1+P3, P2+P3 (in-context examples
+# with the target culture's answers). Which ones an instrument supports is checked when the
 # grid is planned.
-Strategy = Literal["aware", "unaware", "cross_culture"]
+Strategy = Literal[
+    "aware",
+    "unaware",
+    "cross_culture",
+    "self_alignment",
+    "aware_self_alignment",
+    "cross_culture_self_alignment",
+]
 # `base`, `reversed_options`, a paraphrase the instrument defines (e.g. `paraphrase_1`), or for
 # wvs_polarity `sample` / `all` / `tplTT-varV`; checked against the instrument when planned.
 Variant = str
@@ -47,6 +59,13 @@ class ModelEndpoint(BaseModel):
     # APIs on the default queue; every endpoint gets its own pool (see airflow_pool()).
     hosted: bool = Field(
         default=False, description="a hosted API (default queue) rather than a self-hosted server (gpu queue)"
+    )
+    deterministic: bool = Field(
+        default=False,
+        description="the operator declares that this self-hosted server answers identical temperature-0 "
+        "requests identically whatever else it is serving (see docs/gpu.md): at temperature 0 the probe "
+        "then asks trials whose requests are identical once and records the others as sharing that "
+        "answer (raw `answer_shared_from_trial`); never for a hosted API",
     )
     queue: str | None = Field(
         default=None,
@@ -80,6 +99,11 @@ class ModelEndpoint(BaseModel):
         if (self.max_usd_per_run or self.max_usd_per_day) and not priced:
             raise ValueError(
                 f"model {self.name!r}: max_usd_per_run/max_usd_per_day need usd_per_million_*_tokens prices"
+            )
+        if self.deterministic and self.hosted:
+            raise ValueError(
+                f"model {self.name!r}: a hosted API is never declared deterministic (its serving stack is "
+                "not ours to vouch for): ask each trial"
             )
         if self.pool_slots > self.pool_size:
             raise ValueError(
@@ -122,20 +146,33 @@ class ModelEndpoint(BaseModel):
         return value
 
     def api_key(self) -> str:
-        """The key from the referenced variable; local servers without auth get a placeholder."""
+        """The key from the referenced variable; local servers without auth get a placeholder.
+        An unset variable is an error naming it (never a value)."""
         if self.api_key_env is None:
             return "not-needed"
         key = os.environ.get(self.api_key_env)
         if not key:
-            raise KeyError(f"model {self.name!r}: environment variable {self.api_key_env} is not set")
+            raise MissingCredential(
+                f"model {self.name!r}: api_key_env names {self.api_key_env}, which is not set in the "
+                "environment"
+            )
         return key
+
+    @property
+    def display_url(self) -> str:
+        """`base_url` as it may be written or logged: credentials redacted (culturewatch.redaction)."""
+        return redact_url(str(self.base_url))
 
 
 class ProbeGrid(BaseModel):
     """What to ask: instrument, countries × prompt languages (by setting), trials and sampling."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    instrument: str = "vsm2013"
+    instrument: str = Field(
+        default="vsm2013",
+        pattern=INSTRUMENT_ID_PATTERN,
+        description="instrument id, found in the bundled or configured instrument directories (never a path)",
+    )
     settings: list[Setting] = Field(default_factory=lambda: ["aligned"], min_length=1)
     countries: list[str] | Literal["all"] = "all"
     items: list[str] | Literal["all"] = Field(
@@ -168,9 +205,26 @@ class ClientLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     concurrency: int = Field(default=2, ge=1, le=256)
-    timeout_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="deadline of one HTTP attempt, from sending to the last byte of the reply; a request "
+        "with its retries and their waits never takes longer than timeout_s × (max_retries + 1)",
+    )
     max_retries: int = Field(default=4, ge=0, le=20)
     batch_size: int = Field(default=24, ge=1, description="answers per raw Parquet file")
+    max_reply_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="UTF-8 bytes of a reply's text that are kept, cached, parsed and language-identified; "
+        "a longer reply is cut there and flagged (response_truncated)",
+    )
+
+    @property
+    def request_deadline_s(self) -> float:
+        """The longest one request may take, its retries and their waits included."""
+        return self.timeout_s * (self.max_retries + 1)
 
 
 class ProbeConfig(BaseModel):

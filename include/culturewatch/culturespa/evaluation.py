@@ -192,7 +192,7 @@ def evaluate(paths: DataPaths, retrain_id: str, build: bool = True) -> dict[str,
     base_run = probe_base(paths, retrain_id)
     candidate = probe_candidate(paths, retrain_id)
     if build:
-        from culturewatch.transform.dbt_build import build_marts
+        from culturewatch.transform.warehouse_build import build_marts
 
         build_marts(paths)
     tags = {"culturewatch.base_probe_run": base_run}

@@ -34,8 +34,9 @@ def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     Decided once: a second call returns the recorded decision."""
     import mlflow
 
-    from culturewatch.culturespa.promotion import cas_from_marts, decide, runs_to_compare
+    from culturewatch.culturespa.promotion import decide, runs_to_compare
     from culturewatch.culturespa.registry import set_champion
+    from culturewatch.marts import run_cas
 
     work = RetrainWork.open(paths, retrain_id)
     state = work.state()
@@ -46,8 +47,8 @@ def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
         raise CulturewatchError(f"retraining {retrain_id}: no registered candidate to promote")
     base, candidate = _decision_refs(work)
     runs = runs_to_compare(paths, base, candidate)
-    before = cas_from_marts(paths, runs.base_run_id)
-    after = cas_from_marts(paths, runs.candidate_run_id)
+    before = run_cas(paths, runs.base_run_id)
+    after = run_cas(paths, runs.candidate_run_id)
     spec = work.config.promotion
     decision = decide(before, after, spec)
     outcome = "champion" if decision.promote else "rejected"

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 
 from culturewatch.culturespa.config import PromotionSpec
 from culturewatch.errors import CulturewatchError
+from culturewatch.marts import CasByCell, version_runs
 from culturewatch.settings import DataPaths
 
 INSTRUMENT = "wvs_culturespa"
 
-Scores = dict[tuple[str, str], float]
-"""(country, strategy) → CAS."""
+Scores = CasByCell
+"""(country, strategy) → CAS, as `marts.run_cas` reads it."""
 
 
 @dataclass(frozen=True)
@@ -74,21 +75,6 @@ def decide(before: Scores, after: Scores, spec: PromotionSpec) -> PromotionDecis
     return PromotionDecision(mean_ok and not drops, reasons, mean_before, mean_after, deltas)
 
 
-def cas_from_marts(
-    paths: DataPaths, run_id: str, style: str = "classification", variant: str = "base", language: str = "en"
-) -> Scores:
-    """(country, strategy) → CAS of one run, from the mart analysts read (null CAS left out)."""
-    from culturewatch.storage.warehouse import connect_warehouse
-
-    with connect_warehouse(paths) as connection:
-        rows = connection.execute(
-            "select country, strategy, cas from marts.cultural_alignment_score "
-            "where run_id = ? and style = ? and variant = ? and prompt_language = ? and cas is not null",
-            [run_id, style, variant, language],
-        ).fetchall()
-    return {(str(country), str(strategy)): float(cas) for country, strategy, cas in rows}
-
-
 class NotProbedYet(CulturewatchError):
     """The marts do not hold a complete run of the candidate (or of the base with its grid) yet."""
 
@@ -118,17 +104,11 @@ def grid_digest(run_id: str) -> str:
 
 def _version_runs(paths: DataPaths, ref: VersionRef) -> list[tuple[str, str]]:
     """(run_id, status) of the version's runs of the CultureSPA instrument, newest first."""
-    from culturewatch.storage.warehouse import connect_warehouse
+    from culturewatch.storage.warehouse import is_published
 
-    if not paths.warehouse.is_file():
-        raise NotProbedYet(f"no warehouse at {paths.warehouse} yet (no dbt build)")
-    with connect_warehouse(paths) as connection:
-        rows = connection.execute(
-            "select run_id, status from marts.runs where model = ? and model_version = ? "
-            "and instrument = ? order by finished_at desc nulls last, started_at desc, run_id",
-            [ref.model, ref.version, INSTRUMENT],
-        ).fetchall()
-    return [(str(run_id), str(status)) for run_id, status in rows]
+    if not is_published(paths):
+        raise NotProbedYet(f"no warehouse is published in {paths.store.url} yet (no dbt build)")
+    return version_runs(paths, ref.model, ref.version, INSTRUMENT)
 
 
 def runs_to_compare(paths: DataPaths, base: VersionRef, candidate: VersionRef) -> ComparedRuns:

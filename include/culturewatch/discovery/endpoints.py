@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from culturewatch.errors import EndpointError
+from culturewatch.redaction import install_log_redaction, redact_text, redact_url
 
 VOLATILE_FIELDS = frozenset({"created", "permission", "permissions"})
 
@@ -44,27 +45,32 @@ def served_version(entry: dict[str, object]) -> str:
 
 
 def list_models(base_url: str, api_key: str, timeout_s: float = 30.0) -> list[dict[str, object]]:
-    """The raw entries of `<base_url>/models`; errors name the URL and what was wrong."""
+    """The raw entries of `<base_url>/models`; errors name the URL (credentials redacted) and what
+    was wrong."""
+    install_log_redaction()
     url = base_url.rstrip("/") + "/models"
+    shown = redact_url(url)
     try:
         reply = httpx.get(url, timeout=timeout_s, headers={"Authorization": f"Bearer {api_key}"})
         reply.raise_for_status()
         payload = reply.json()
     except httpx.HTTPStatusError as exc:
-        raise EndpointError(f"cannot list models at {url}: HTTP {exc.response.status_code}") from exc
+        raise EndpointError(f"cannot list models at {shown}: HTTP {exc.response.status_code}") from exc
     except httpx.HTTPError as exc:
-        raise EndpointError(f"cannot list models at {url}: {type(exc).__name__}: {exc}") from exc
+        raise EndpointError(
+            f"cannot list models at {shown}: {type(exc).__name__}: {redact_text(str(exc))}"
+        ) from exc
     except ValueError as exc:
-        raise EndpointError(f"cannot list models at {url}: the reply is not JSON ({exc})") from exc
+        raise EndpointError(f"cannot list models at {shown}: the reply is not JSON ({exc})") from exc
     entries = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(entries, list):
         raise EndpointError(
-            f"cannot list models at {url}: expected an object with a `data` list (OpenAI /v1/models), "
+            f"cannot list models at {shown}: expected an object with a `data` list (OpenAI /v1/models), "
             f"got {json.dumps(payload)[:200]}"
         )
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
-            raise EndpointError(f"{url}: data[{position}] has no model `id`: {json.dumps(entry)[:200]}")
+            raise EndpointError(f"{shown}: data[{position}] has no model `id`: {json.dumps(entry)[:200]}")
     return entries
 
 

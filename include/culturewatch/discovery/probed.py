@@ -1,15 +1,16 @@
 """Which model versions have been probed, from the raw run events (the source of truth; the
 marts may not be built yet). A run is complete when every slice's (prompt language's) latest
-event is `completed` — the rule of marts.runs."""
+event is `completed` — `marts.runs.is_every_slice_complete` (tests/dbt/test_runs_mart.py keeps the
+two equal)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
 from culturewatch.settings import DataPaths
+from culturewatch.storage.parquet import table_files
+from culturewatch.storage.raw_runs import LATEST_SLICE_EVENT
 
 
 @dataclass(frozen=True)
@@ -25,21 +26,17 @@ class RunState:
 
 def run_states(paths: DataPaths) -> list[RunState]:
     """One state per run that has lifecycle events."""
-    if not any(paths.raw_runs.glob("*/*.parquet")):
+    files = table_files(paths.raw_runs)
+    if not files:
         return []
-    pattern = str(paths.raw_runs / "*" / "*.parquet").replace("'", "''")
     query = f"""
         with events as (
-            select * from read_parquet('{pattern}', hive_partitioning = false, union_by_name = true,
-                                       filename = 'source_file')
+            select * from {paths.store.read_parquet_sql(files)}
         ),
         latest as (
             select *
             from events
-            qualify row_number() over (
-                partition by run_id, prompt_language
-                order by recorded_at desc, (event = 'started') asc, source_file desc
-            ) = 1
+            qualify {LATEST_SLICE_EVENT}
         )
         select run_id, any_value(model), any_value(model_version), any_value(instrument),
                bool_and(event = 'completed'), bool_or(event = 'started'), max(recorded_at)
@@ -47,7 +44,7 @@ def run_states(paths: DataPaths) -> list[RunState]:
         group by run_id
         order by run_id
     """
-    with duckdb.connect() as con:
+    with paths.store.duckdb() as con:
         rows = con.execute(query).fetchall()
     return [RunState(*row) for row in rows]
 

@@ -120,10 +120,11 @@ def _poll_endpoints(
     )
     found: list[tuple[ModelEndpoint, str, str]] = []
     for base_url, endpoints in by_url.items():
+        shown = endpoints[0].display_url  # credentials redacted: what sightings and errors record
         try:
             served = poll_endpoint(base_url, endpoints[0].api_key(), config.discovery.timeout_s)
-        except (CulturewatchError, KeyError) as exc:
-            result.errors.append(f"endpoint {base_url} ({', '.join(e.name for e in endpoints)}): {exc}")
+        except CulturewatchError as exc:
+            result.errors.append(f"endpoint {shown} ({', '.join(e.name for e in endpoints)}): {exc}")
             continue
         configured = {endpoint.name: endpoint for endpoint in endpoints}
         for entry in served:
@@ -135,7 +136,7 @@ def _poll_endpoints(
                     watch_id,
                     now,
                     "endpoint",
-                    base_url,
+                    shown,
                     entry.model,
                     version,
                     endpoint.name if endpoint else None,
@@ -147,7 +148,7 @@ def _poll_endpoints(
         missing = sorted(set(configured) - {entry.model for entry in served})
         if missing:
             result.errors.append(
-                f"endpoint {base_url}: configured model(s) {missing} not served; it serves "
+                f"endpoint {shown}: configured model(s) {missing} not served; it serves "
                 f"{sorted(entry.model for entry in served)}"
             )
     return found

@@ -1,12 +1,18 @@
-"""Import the WVS-based instruments from the project's shared ground-truth data (PROVENANCE.md).
+"""Import the WVS-based instruments from the collected ground-truth files (docs/data-provenance.md).
 
-    python -m culturewatch.instruments.import_wvs ../shared/data
+    python -m culturewatch.instruments.import_wvs <folder of the collected files>
 
 writes the packaged, committed item files that the loader reads:
 
 - `wvs_culturespa/questions.csv`: CultureSPA's 260 WVS-7 seed questions (`in_seed_260`),
   with their answer codes (code base 0 or 1), option labels and whether the released scoring
   code evaluates them (`in_culturespa_eval`, 259: Q223 has no gold).
+- `wvs_culturespa/self_alignment_examples.csv`: for every seed question, the other evaluation
+  questions of its topic ranked by chrF++ (sacrebleu's `CHRF(word_order=2)`, the question's
+  text as hypothesis and the candidate's as reference: the ranking that reproduces the
+  released `data/self_alignment_examples.json` order), best first, ties in question order.
+  CultureSPA's P3 (Self-Alignment, Choenni and Shutova 2024) shows the first five that have a
+  reference answer for the target culture. A question is never ranked against itself.
 - `wvs_polarity/prompts.csv`: Rystrøm et al.'s "survey 10 people" prompts, one row per
   (language, topic, variant). English: every template × topic variation (the paper's 1,750
   and the repo's duplicates), `in_sample` marking the repo's 300-prompt sample. Danish, Dutch,
@@ -25,8 +31,11 @@ import csv
 import json
 from pathlib import Path
 
+from sacrebleu.metrics import CHRF
+
 INSTRUMENTS_DIR = Path(__file__).resolve().parent
 CULTURESPA_COLUMNS = ["item_id", "topic", "question", "option_code_base", "options_json", "in_eval"]
+EXAMPLE_COLUMNS = ["item_id", "rank", "example_item_id", "chrf_pp"]
 POLARITY_COLUMNS = ["language", "item_id", "variant", "in_sample", "topic", "template"]
 
 
@@ -60,6 +69,35 @@ def culturespa_questions(shared: Path) -> list[dict[str, object]]:
                 "in_eval": row["in_culturespa_eval"],
             }
         )
+    return rows
+
+
+def self_alignment_examples(questions: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Per question, the other evaluation questions of its topic by chrF++ to it, best first."""
+    chrf = CHRF(word_order=2)  # chrF++: character 6-grams plus word 1- and 2-grams, beta 2
+    rows: list[dict[str, object]] = []
+    for question in questions:
+        candidates = [
+            other
+            for other in questions
+            if other["topic"] == question["topic"]
+            and other["in_eval"] == "1"
+            and other["item_id"] != question["item_id"]
+        ]
+        scored = [
+            (chrf.sentence_score(str(question["question"]), [str(other["question"])]).score, order, other)
+            for order, other in enumerate(candidates)
+        ]
+        ranked = sorted(scored, key=lambda entry: (-entry[0], entry[1]))
+        for rank, (score, _, other) in enumerate(ranked, start=1):
+            rows.append(
+                {
+                    "item_id": question["item_id"],
+                    "rank": rank,
+                    "example_item_id": other["item_id"],
+                    "chrf_pp": f"{score:.6f}",
+                }
+            )
     return rows
 
 
@@ -138,17 +176,22 @@ def polarity_prompts(shared: Path) -> list[dict[str, object]]:
 
 
 def import_wvs(shared: Path, instruments_dir: Path = INSTRUMENTS_DIR) -> list[Path]:
-    """Write both item files under `instruments_dir`; returns their paths."""
+    """Write the item files under `instruments_dir`; returns their paths."""
     questions = instruments_dir / "wvs_culturespa" / "questions.csv"
+    examples = instruments_dir / "wvs_culturespa" / "self_alignment_examples.csv"
     prompts = instruments_dir / "wvs_polarity" / "prompts.csv"
-    _write(questions, CULTURESPA_COLUMNS, culturespa_questions(shared))
+    question_rows = culturespa_questions(shared)
+    _write(questions, CULTURESPA_COLUMNS, question_rows)
+    _write(examples, EXAMPLE_COLUMNS, self_alignment_examples(question_rows))
     _write(prompts, POLARITY_COLUMNS, polarity_prompts(shared))
-    return [questions, prompts]
+    return [questions, examples, prompts]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("shared_data", type=Path, help="the shared ground-truth data folder")
+    parser.add_argument(
+        "shared_data", type=Path, help="the collected ground-truth files (docs/data-provenance.md)"
+    )
     args = parser.parse_args()
     for path in import_wvs(args.shared_data):
         print(f"wrote {path}")

@@ -103,10 +103,12 @@ class StyleTexts(BaseModel):
 
 
 class AnswerWords(BaseModel):
-    """Words the parser reads in this language: the scale's number words, and refusal phrases."""
+    """Words the parser reads in this language: the scale's number words, the words that name an
+    option before its number word ("option three"), and refusal phrases."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     numbers: dict[int, str]
+    option_words: list[str] = Field(min_length=1)
     refusals: list[str] = Field(min_length=1)
 
 
@@ -183,6 +185,7 @@ class LanguageTexts(BaseModel):
             "styles.cot_instruction": self.styles.cot_instruction,
             **{f"styles.scenarios.{index}": text for index, text in enumerate(self.styles.scenarios)},
             **{f"answer_words.numbers.{n}": word for n, word in self.answer_words.numbers.items()},
+            **{f"answer_words.option_words.{i}": w for i, w in enumerate(self.answer_words.option_words)},
             **{f"answer_words.refusals.{i}": text for i, text in enumerate(self.answer_words.refusals)},
         }
         for name, paraphrase in self.paraphrases.items():
@@ -261,6 +264,9 @@ class Instrument(InstrumentCore):
 
     def number_words(self, language: str) -> dict[int, str]:
         return self.languages[language].answer_words.numbers
+
+    def option_words(self, language: str) -> list[str]:
+        return list(self.languages[language].answer_words.option_words)
 
     def refusal_phrases(self, language: str) -> list[str]:
         """The language's refusal phrases, and the source language's (models often refuse in

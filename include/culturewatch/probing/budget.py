@@ -24,8 +24,9 @@ import pyarrow.dataset as ds
 from culturewatch.config.schema import ModelEndpoint
 from culturewatch.errors import CulturewatchError
 from culturewatch.settings import DataPaths
-from culturewatch.storage.parquet import parquet_files
+from culturewatch.storage.parquet import parquet_files, table_files
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA
+from culturewatch.storage.store import Store, StoredFile
 
 MESSAGE_OVERHEAD_TOKENS = 16
 LEARN_AFTER = 5
@@ -40,11 +41,16 @@ class BudgetExceeded(CulturewatchError):
     """A probe stopped at a budget cap; what was answered is kept and a resume asks the rest."""
 
 
-def _spent(endpoint: ModelEndpoint, files: list, condition: pc.Expression) -> float:
+def _spent(endpoint: ModelEndpoint, store: Store, files: list[StoredFile], condition: pc.Expression) -> float:
     if not files:
         return 0.0
     table = (
-        ds.dataset(files, schema=RAW_RESPONSE_SCHEMA, format="parquet")
+        ds.dataset(
+            [store.fs_path(file.path) for file in files],
+            schema=RAW_RESPONSE_SCHEMA,
+            format="parquet",
+            filesystem=store.fs,
+        )
         .to_table(columns=["prompt_tokens", "completion_tokens"], filter=condition & ~pc.field("cache_hit"))
         .to_pydict()
     )
@@ -69,13 +75,13 @@ class Budget:
         """The gate for a run of `endpoint`, or None when it has no cap."""
         if endpoint.max_usd_per_run is None and endpoint.max_usd_per_day is None:
             return None
-        run_spent = _spent(endpoint, parquet_files(paths.run_dir(run_id)), pc.scalar(True))
+        run_spent = _spent(endpoint, paths.store, parquet_files(paths.run_dir(run_id)), pc.scalar(True))
         day_spent = 0.0
         if endpoint.max_usd_per_day is not None:
             start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            files = sorted(paths.raw_responses.glob("run_id=*/*.parquet"))
+            files = table_files(paths.raw_responses)
             condition = (pc.field("model") == endpoint.name) & (pc.field("requested_at") >= start)
-            day_spent = _spent(endpoint, files, condition)
+            day_spent = _spent(endpoint, paths.store, files, condition)
         return cls(endpoint, run_spent, day_spent)
 
     def _bound(self, request: dict[str, object]) -> float:

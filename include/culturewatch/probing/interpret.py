@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from culturewatch.probing.cells import ProbeCell
 from culturewatch.probing.client import ChatResult
 from culturewatch.probing.distribution import option_distribution
 from culturewatch.probing.judge import judged_option
 from culturewatch.probing.parse import ParsedAnswer, parse_answer, parse_final_answer
-from culturewatch.probing.plan import ProbeCell
 from culturewatch.probing.variants import (
     OptionInstrument,
     displayed_labels,
@@ -31,12 +31,13 @@ def _parsed(instrument: OptionInstrument, cell: ProbeCell, result: ChatResult) -
     scale, labels = instrument.scale_for(cell.item_id), displayed_labels(instrument, cell)
     words = instrument.number_words(language)  # like digits, a number word names a shown option number
     refusals = instrument.refusal_phrases(language)
+    options = instrument.option_words(language)  # "option three"
     if cell.style == "scenario":  # free text: only a judge can read it
         return ParsedAnswer(None, "error" if result.text is None else "unparseable")
     if cell.style == "cot":
         marker = instrument.styles_for(language).final_answer_marker
-        return parse_final_answer(result.text, marker, scale.min, scale.max, labels, words, refusals)
-    return parse_answer(result.text, scale.min, scale.max, labels, words, refusals)
+        return parse_final_answer(result.text, marker, scale.min, scale.max, labels, words, refusals, options)
+    return parse_answer(result.text, scale.min, scale.max, labels, words, refusals, options)
 
 
 def read_reply(

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-PARSER_VERSION = "1.4.0"
+MAX_NUMBER_DIGITS = 9
+"""Digits read as a number; a longer run of digits is no option of any scale."""
+
+PARSER_VERSION = "1.5.0"
 
 ParseStatus = Literal["ok", "unparseable", "refusal", "error"]
 
 _NUMBER = re.compile(r"(?<![\d.])\d+(?![\d.]*\d)")
 MAX_WORDS_FOR_NUMBER_WORD = 3
+# A number word right after an option word ("I would pick option three") counts in a reply of
+# up to this many words.
+MAX_WORDS_FOR_OPTION_PHRASE = 12
+# A cut-off reply's last words count as the one option label they begin, if at least this long.
+MIN_CUT_OFF_LABEL_CHARS = 3
 # Scripts written without spaces between words: a phrase in them is found as a substring.
 _UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI")
 
@@ -32,6 +42,7 @@ def normalise_digits(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def _pattern(phrase: str) -> str:
     """A phrase as a whole word or words; in unspaced scripts, anywhere."""
     escaped = re.escape(phrase.lower().replace("\u2019", "'"))
@@ -40,37 +51,94 @@ def _pattern(phrase: str) -> str:
     return rf"(?<!\w){escaped}(?!\w)"
 
 
+@lru_cache(maxsize=4096)
 def _unspaced(phrase: str) -> bool:
+    """Whether the phrase has a character of a script written without spaces (remembered: the
+    same labels and their prefixes are looked at for every reply)."""
     return any(unicodedata.name(char, "").startswith(_UNSPACED) for char in phrase)
 
 
-def _number_words_said(text: str, number_words: dict[int, str]) -> set[int]:
+def _number_words_said(text: str, number_words: dict[int, str], option_words: Sequence[str] = ()) -> set[int]:
     """Values whose number word is the answer. Only short replies count ("four", "I choose four"):
     "one", Turkish "bir" ("a") or Vietnamese "một" are everyday words in longer text. In scripts
     without spaces the word must be the whole reply ("三", "三。"): 一 is inside 一个 and 不一定,
-    Thai สาม ("three") inside ไม่สามารถ ("cannot")."""
+    Thai สาม ("three") inside ไม่สามารถ ("cannot"). A number word right after one of the
+    language's option words ("option three", "opción tres", "选项三") also counts in a short
+    sentence ("I would pick option three.")."""
     bare = re.sub(r"[\W_]+", "", text.lower())
     spaced = {value: word for value, word in number_words.items() if not _unspaced(word)}
     said = {value for value, word in number_words.items() if _unspaced(word) and bare == word.lower()}
-    if spaced and len(re.findall(r"\w+", text)) <= MAX_WORDS_FOR_NUMBER_WORD:
+    n_words = len(re.findall(r"\w+", text))
+    if spaced and n_words <= MAX_WORDS_FOR_NUMBER_WORD:
         values = sorted(spaced)
         said |= {values[index] for index in _phrases_mentioned(text, [spaced[v] for v in values])}
+    if option_words and n_words <= MAX_WORDS_FOR_OPTION_PHRASE:
+        said |= _option_phrases_said(text, number_words, option_words)
     return said
 
 
-def _phrases_mentioned(text: str, phrases: list[str]) -> set[int]:
-    """Indexes of the phrases found in `text`; one found only inside a longer phrase's match
-    ("disagree" inside "strongly disagree") does not count. Curly apostrophes match straight ones."""
+def _option_phrases_said(text: str, number_words: dict[int, str], option_words: Sequence[str]) -> set[int]:
+    """Values named as "<option word> <number word>" (a colon, "#" or "no." may sit between)."""
     lowered = text.lower().replace("\u2019", "'")
-    spans: list[tuple[int, int, int]] = []
+    said = set()
+    for value, word in number_words.items():
+        for option in option_words:
+            phrase = rf"{_pattern(option)}\s*(?:[:#№]|no\.)?\s*{re.escape(word.lower())}(?!\w)"
+            if re.search(phrase, lowered):
+                said.add(value)
+    return said
+
+
+def _cut_off_label_span(lowered: str, labels: list[str]) -> tuple[int, int, int] | None:
+    """(start, end, index) when the reply ends inside one label: its last characters are a proper
+    beginning of exactly one label (at least MIN_CUT_OFF_LABEL_CHARS long, not itself a label,
+    starting a word), as when a reply is cut off mid-label ("(1) of very little or"). A
+    beginning shared by several labels names none of them."""
+    text = lowered.rstrip()
+    labels_lowered = [label.lower().replace("\u2019", "'") for label in labels]
+    found = []
+    for index, label in enumerate(labels_lowered):
+        for length in range(len(label) - 1, MIN_CUT_OFF_LABEL_CHARS - 1, -1):
+            prefix = label[:length]
+            start = len(text) - length
+            if not text.endswith(prefix) or prefix.strip() != prefix or prefix in labels_lowered:
+                continue
+            if start > 0 and text[start - 1].isalnum() and not _unspaced(prefix):
+                continue
+            found.append((start, len(text), index, prefix))
+            break
+    if not found:
+        return None
+    start, end, index, prefix = max(found, key=lambda span: span[1] - span[0])
+    if sum(label.startswith(prefix) for label in labels_lowered) != 1:
+        return None
+    return start, end, index
+
+
+def _phrases_mentioned(text: str, phrases: list[str], cut_off: bool = False) -> set[int]:
+    """Indexes of the phrases found in `text`; one found only inside a longer phrase's match
+    ("disagree" inside "strongly disagree") does not count. Curly apostrophes match straight ones.
+    With `cut_off`, a reply that ends inside one phrase counts as naming it (and the shorter
+    phrases inside that cut-off end do not count: "(1) খুবই কম গুরুত্বপূর্ণ ব", cut off in option 1,
+    does not also name option 2, "কম গুরুত্বপূর্ণ")."""
+    lowered = text.lower().replace("\u2019", "'")
+    spans: dict[tuple[int, int], set[int]] = {}
     for index, phrase in enumerate(phrases):
         for match in re.finditer(_pattern(phrase), lowered):
-            spans.append((match.start(), match.end(), index))
-    return {
-        index
-        for start, end, index in spans
-        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
-    }
+            spans.setdefault((match.start(), match.end()), set()).add(index)
+    ending = _cut_off_label_span(lowered, phrases) if cut_off else None
+    if ending is not None:
+        spans.setdefault(ending[:2], set()).add(ending[2])
+    # a span lies inside a longer one iff a span before it (by start, the longest first) ends at or
+    # after its end: one sweep, O(n log n) in the matches, not every pair compared (a long hostile
+    # reply repeating a label took 15 s for 48 kB that way)
+    found: set[int] = set()
+    furthest = -1
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if furthest < end:
+            found |= spans[(start, end)]
+        furthest = max(furthest, end)
+    return found
 
 
 def parse_answer(
@@ -80,6 +148,7 @@ def parse_answer(
     labels: list[str],
     number_words: dict[int, str] | None = None,
     refusals: Sequence[str] = (),
+    option_words: Sequence[str] = (),
 ) -> ParsedAnswer:
     """The option number in `text`: one distinct in-scale number (any script's digits), else one
     option label, else one number word; a refusal phrase makes it a refusal; anything else,
@@ -87,11 +156,12 @@ def parse_answer(
     if text is None:
         return ParsedAnswer(None, "error")
     text = normalise_digits(text)
-    numbers = {int(match) for match in _NUMBER.findall(text)}
+    # a number longer than any scale is out of scale (int() refuses over 4,300 digits)
+    numbers = {int(match) if len(match) <= MAX_NUMBER_DIGITS else math.inf for match in _NUMBER.findall(text)}
     in_scale = {number for number in numbers if scale_min <= number <= scale_max}
     if len(in_scale) == 1:
         number = in_scale.pop()
-        named = _phrases_mentioned(text, labels)
+        named = _phrases_mentioned(text, labels, cut_off=True)
         if named and number - scale_min not in named:
             # "(1) very important" when option 1 is "of utmost importance": number and label
             # disagree, and which one the model meant is a guess
@@ -103,7 +173,7 @@ def parse_answer(
             return ParsedAnswer(float(scale_min + chosen.pop()), "ok")
         if refusals and _phrases_mentioned(text, list(refusals)):
             return ParsedAnswer(None, "refusal")
-        said = _number_words_said(text, number_words or {}) if not chosen else set()
+        said = _number_words_said(text, number_words or {}, option_words) if not chosen else set()
         if len(said) == 1:
             return ParsedAnswer(float(said.pop()), "ok")
     elif refusals and _phrases_mentioned(text, list(refusals)):
@@ -119,13 +189,48 @@ def parse_final_answer(
     labels: list[str],
     number_words: dict[int, str] | None = None,
     refusals: Sequence[str] = (),
+    option_words: Sequence[str] = (),
 ) -> ParsedAnswer:
-    """A chain-of-thought reply: the answer after the last final-answer marker ("Answer: 3");
-    without a marker, the whole reply (reasoning that cites several options is unparseable)."""
+    """A chain-of-thought reply: the answer on its final-answer lines ("Answer: 3"). Each marker's
+    answer is the rest of its line ("Answer: 3" then reasoning below it), else the text up to the
+    next marker ("Answer:" then "3" on the next line); in a script written without spaces a number
+    word that opens that line is the answer ("答案：三，因为…"). Answer lines that agree give the
+    answer; lines that disagree name two options: unparseable. Without a marker, or when no
+    answer line can be read (an echoed instruction: 'Answer: <number>'), the whole reply
+    (reasoning that cites several options is unparseable)."""
     if text is None:
         return ParsedAnswer(None, "error")
     # "Réponse :", "Réponse:", "Réponse\u00a0:" and "答案：" all match their marker
     word = marker.rstrip(" \u00a0:：")
     matches = list(re.finditer(rf"{re.escape(word)}\s*[:：]", text, re.IGNORECASE))
-    segment = text[matches[-1].end() :] if matches else text
-    return parse_answer(segment, scale_min, scale_max, labels, number_words, refusals)
+    read = {"labels": labels, "number_words": number_words, "refusals": refusals}
+    read["option_words"] = option_words
+    answers = set()
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        segment = text[match.end() : end]
+        line = segment.split("\n", 1)[0]
+        parsed = parse_answer(line, scale_min, scale_max, **read) if line.strip() else None
+        if parsed is None or parsed.status == "unparseable":
+            leading = _leading_unspaced_number_word(line, number_words or {})
+            parsed = ParsedAnswer(float(leading), "ok") if leading is not None else None
+        if parsed is None:
+            parsed = parse_answer(segment, scale_min, scale_max, **read)
+        if parsed.status != "unparseable":
+            answers.add((parsed.answer, parsed.status))
+    if len(answers) == 1:
+        answer, status = answers.pop()
+        return ParsedAnswer(answer, status)  # type: ignore[arg-type]
+    if answers:
+        return ParsedAnswer(None, "unparseable")
+    return parse_answer(text, scale_min, scale_max, **read)
+
+
+def _leading_unspaced_number_word(line: str, number_words: dict[int, str]) -> int | None:
+    """The value whose number word, in a script written without spaces, opens `line` as a word of
+    its own ("三，因为…", "สาม เพราะ…"; not 三个, not สามารถ)."""
+    opening = line.lstrip(" \t\u3000<([（「【\"'“")
+    for value, word in number_words.items():
+        if _unspaced(word) and re.match(rf"{re.escape(word)}(?!\w)", opening):
+            return value
+    return None

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from culturewatch.instruments.polarity import PolarityInstrument
-from culturewatch.probing.plan import ProbeCell
+from culturewatch.probing.cells import ProbeCell
 
 
 def render_messages(instrument: PolarityInstrument, cell: ProbeCell) -> list[dict[str, str]]:

@@ -10,7 +10,7 @@ ten trials cover the ten scenarios) and its free-text answer is classified by a 
 from __future__ import annotations
 
 from culturewatch.instruments.schema import Instrument
-from culturewatch.probing.plan import ProbeCell
+from culturewatch.probing.cells import ProbeCell
 from culturewatch.probing.variants import displayed_labels
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from culturewatch.instruments.culturespa import CultureSpaInstrument
 from culturewatch.instruments.schema import Instrument
+from culturewatch.probing.cells import ProbeCell
 from culturewatch.probing.distribution import OptionDistribution
-from culturewatch.probing.plan import ProbeCell
 
 OptionInstrument = Instrument | CultureSpaInstrument
 """Instruments whose items have numbered options."""

@@ -13,7 +13,7 @@ The suites and checkpoints that run are the versioned JSON files in `expectation
 - `verdicts`    `validated` / `quarantined` / `released` rows in `raw/run_status/`
 - `gates`       what the DAG tasks and `culturewatch validate` call
 - `notify`      the notification text and its delivery (log, webhooks)
-- `airflow_notifier`  the Airflow notifier (the one module here that imports Airflow)
 
-Nothing here imports Airflow except `airflow_notifier`, and importing this package is cheap
-(the config schema imports `quality.config`)."""
+Nothing here imports Airflow (the gates' Airflow notifier is in the Airflow adapter,
+`culturewatch.orchestration.quality_notifier`), and importing this package is cheap (the config
+schema imports `quality.config`)."""

@@ -7,7 +7,11 @@ explained in expectations/README.md ("Thresholds").
 
 from __future__ import annotations
 
+from typing import get_args
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from culturewatch.config.styles import Style
 
 Rate = float
 
@@ -50,10 +54,6 @@ class QualityThresholds(BaseModel):
     @field_validator("min_parse_rate_by_style")
     @classmethod
     def _known_styles(cls, value: dict[str, Rate]) -> dict[str, Rate]:
-        from typing import get_args
-
-        from culturewatch.config.schema import Style
-
         unknown = sorted(set(value) - set(get_args(Style)))
         if unknown:
             raise ValueError(f"unknown styles {unknown}; styles are {list(get_args(Style))}")

@@ -1,5 +1,6 @@
 """The dataframes the checkpoints validate: a run's raw rows and what is derived from them (grid
-cells, per-group rates, the files' physical schemas), and a run's rows of each mart.
+cells, per-group rates, the files' physical schemas). A run's rows of each mart are
+`culturewatch.marts.read_mart`.
 
 Derivation is plain pandas/pyarrow and fast (a full grid of 28,800 rows in well under a second);
 judging the frames is left to the expectation suites.
@@ -44,22 +45,23 @@ def read_raw_run(paths: DataPaths, run_id: str, columns: list[str] | None = None
     read in one DuckDB scan (per-file reads cost ~3 ms a file; a full grid has 1,200 files)."""
     import duckdb
 
+    store = paths.store
     files = parquet_files(paths.run_dir(run_id))
     if not files:
         empty = RAW_RESPONSE_SCHEMA.empty_table()
         return RawRun(empty.select(columns) if columns else empty, [])
-    schemas = [(file.name, pq.read_schema(file)) for file in files]
+    schemas = [(file.name, store.parquet_schema(file.path)) for file in files]
     wanted = columns or list(RAW_RESPONSE_SCHEMA.names)
     selected = ", ".join(f'"{column}"' for column in wanted)
     try:
-        with duckdb.connect() as con:
-            names = [str(file) for file in files]
-            query = f"select {selected} from read_parquet({names!r}, union_by_name = true)"
-            table = con.sql(query).to_arrow_table()
+        with store.duckdb() as con:
+            table = con.sql(f"select {selected} from {store.read_parquet_sql(files)}").to_arrow_table()
     except duckdb.Error:  # a column missing everywhere, or types no union reconciles: read file by file
-        table = pa.concat_tables(
-            [_cast_loosely(pq.read_table(file)) for file in files], promote_options="permissive"
-        ).select(wanted)
+        tables = []
+        for file in files:
+            with store.fs.open_input_file(store.fs_path(file.path)) as source:
+                tables.append(_cast_loosely(pq.read_table(source)))
+        table = pa.concat_tables(tables, promote_options="permissive").select(wanted)
     return RawRun(table, schemas)
 
 
@@ -176,19 +178,3 @@ def rates_frame(rows: pd.DataFrame, plan: RunPlan) -> pd.DataFrame:
     minimum = thresholds.min_response_language_match_rate
     groups["min_language_match_rate"] = float("nan") if minimum is None else minimum
     return groups[columns]
-
-
-def read_mart(paths: DataPaths, mart: str, run_id: str) -> pd.DataFrame | None:
-    """The run's rows of `marts.<mart>`; None when the warehouse or the mart does not exist."""
-    from culturewatch.storage.warehouse import connect_warehouse
-
-    if not paths.warehouse.is_file():
-        return None
-    with connect_warehouse(paths) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?",
-            [mart],
-        ).fetchone()
-        if not exists or not exists[0]:
-            return None
-        return con.execute(f'select * from marts."{mart}" where run_id = ?', [run_id]).df()

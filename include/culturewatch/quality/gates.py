@@ -2,10 +2,11 @@
 
 - `gate_raw(paths, specs)`: after the probe. Records each run's plan, runs the raw checkpoints
   on its raw answers, writes `validated` or `quarantined` (stage `raw`).
-- `gate_marts(paths)`: after dbt. Runs the marts checkpoints on the marts rows of every run
-  still waiting for them (latest verdict a `validated`/`released` of another stage), writes
-  `validated` or `quarantined` (stage `marts`); when it quarantines, it rebuilds the marts so the
-  run drops out of them before anything downstream (alerts) reads them.
+- `audit_marts(paths, connection)`: inside a warehouse build, after dbt and before publishing
+  (culturewatch.transform.warehouse_build). Runs the marts checkpoints on the build's marts rows
+  of every run still waiting for them (latest verdict a `validated`/`released` of another
+  stage), writes `validated` or `quarantined` (stage `marts`); the build then leaves a
+  quarantined run out of what it publishes, so no reader ever sees it.
 - `revalidate(paths, run_id)`: after a fix; a quarantined run that now passes is `released`.
 - `release(paths, run_id, reason)`: ops release a run by hand (stage `manual`).
 
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from culturewatch.errors import CulturewatchError
 from culturewatch.probing.plan import ProbeSpec
 from culturewatch.quality.checkpoints import StageOutcome, run_stage
-from culturewatch.quality.plan import RunPlan, quality_dir
+from culturewatch.quality.plan import RunPlan, planned_run_ids
 from culturewatch.quality.suites import load_checkpoint_specs
 from culturewatch.quality.verdicts import QUARANTINED, RELEASED, VALIDATED, latest_verdict, record_verdict
 from culturewatch.settings import DataPaths
@@ -39,7 +40,7 @@ class DataQualityFailed(CulturewatchError):
 
 
 def docs_dir(paths: DataPaths, run_id: str, stage: str):
-    return quality_dir(paths) / "data_docs" / run_id / stage
+    return paths.quality_local / "data_docs" / run_id / stage
 
 
 def validate_raw(paths: DataPaths, plan: RunPlan) -> StageOutcome:
@@ -62,12 +63,12 @@ def validate_raw(paths: DataPaths, plan: RunPlan) -> StageOutcome:
     return run_stage(plan.run_id, "raw", frames, plan.raw_parameters(), docs_dir(paths, plan.run_id, "raw"))
 
 
-def validate_marts(paths: DataPaths, plan: RunPlan) -> StageOutcome:
-    """The marts checkpoints on the run's rows of each mart."""
-    from culturewatch.quality.frames import read_mart
+def validate_marts(paths: DataPaths, plan: RunPlan, connection) -> StageOutcome:
+    """The marts checkpoints on the run's rows of each mart of the warehouse `connection` reads."""
+    from culturewatch.marts import read_mart
 
     frames = {
-        spec.frame: read_mart(paths, spec.frame.removeprefix("mart:"), plan.run_id)
+        spec.frame: read_mart(connection, spec.frame.removeprefix("mart:"), plan.run_id)
         for spec in load_checkpoint_specs("marts")
     }
     return run_stage(
@@ -124,38 +125,41 @@ def _passing_status(paths: DataPaths, run_id: str) -> str:
     return RELEASED if before and before["status"] == QUARANTINED else VALIDATED
 
 
-def pending_marts_runs(paths: DataPaths) -> list[str]:
-    """Runs with a recorded plan whose latest verdict publishes them but is not a marts verdict yet."""
-    plans = sorted((quality_dir(paths) / "plans").glob("*.json"))
+def pending_marts_runs(paths: DataPaths, connection) -> list[str]:
+    """Runs with a recorded plan whose latest verdict publishes them but is not a marts verdict
+    yet, and whose rows the warehouse `connection` reads has (marts.runs)."""
+    built = {row[0] for row in connection.execute("select run_id from marts.runs").fetchall()}
     pending = []
-    for plan_file in plans:
-        latest = latest_verdict(paths, plan_file.stem)
-        if latest and latest["status"] in (VALIDATED, RELEASED) and latest["stage"] != "marts":
-            pending.append(plan_file.stem)
+    for run_id in planned_run_ids(paths):
+        latest = latest_verdict(paths, run_id)
+        if (
+            run_id in built
+            and latest
+            and latest["status"] in (VALIDATED, RELEASED)
+            and latest["stage"] != "marts"
+        ):
+            pending.append(run_id)
     return pending
 
 
-def gate_marts(
-    paths: DataPaths, run_ids: Sequence[str] | None = None, rebuild: bool = True
+def audit_marts(
+    paths: DataPaths, connection, run_ids: Sequence[str] | None = None
 ) -> list[dict[str, object]]:
-    """Validate the marts rows of `run_ids` (default: every run pending marts validation)."""
+    """Validate the marts rows of `run_ids` (default: every run pending marts validation) in the
+    build `connection` reads; one verdict per run, recorded in the store."""
     verdicts = []
-    for run_id in run_ids if run_ids is not None else pending_marts_runs(paths):
+    for run_id in run_ids if run_ids is not None else pending_marts_runs(paths, connection):
         plan = RunPlan.load(paths, run_id)
-        outcome = validate_marts(paths, plan)
+        outcome = validate_marts(paths, plan, connection)
         verdicts.append(_verdict(paths, plan, outcome, VALIDATED, "marts checkpoints pass"))
-    if rebuild and quarantined(verdicts):
-        from culturewatch.transform.dbt_build import build_marts
-
-        log.info("rebuilding the marts without the quarantined run(s)")
-        build_marts(paths)
     return verdicts
 
 
 def revalidate(paths: DataPaths, run_id: str, plan: RunPlan | None = None) -> list[dict[str, object]]:
     """Re-run the checkpoints of a run after a fix: raw, then its marts when the warehouse has its
     rows. A run whose latest verdict was `quarantined` and that now passes is `released`."""
-    from culturewatch.quality.frames import read_mart
+    from culturewatch.marts import read_mart
+    from culturewatch.storage.warehouse import WarehouseNotPublished, connect_warehouse
 
     if plan is None:
         plan = RunPlan.load(paths, run_id)
@@ -164,11 +168,18 @@ def revalidate(paths: DataPaths, run_id: str, plan: RunPlan | None = None) -> li
     passed = _passing_status(paths, run_id)
     raw = validate_raw(paths, plan)
     stages = [raw]
-    in_marts = read_mart(paths, "runs", run_id)
-    scores = read_mart(paths, "vsm_country_scores", run_id)
-    has_marts_rows = any(frame is not None and len(frame) for frame in (in_marts, scores))
-    if raw.success and has_marts_rows:
-        stages.append(validate_marts(paths, plan))
+    try:
+        connection = connect_warehouse(paths)
+    except WarehouseNotPublished:
+        connection = None
+    has_marts_rows = False
+    if connection is not None:
+        with connection:
+            in_marts = read_mart(connection, "runs", run_id)
+            scores = read_mart(connection, "vsm_country_scores", run_id)
+            has_marts_rows = any(frame is not None and len(frame) for frame in (in_marts, scores))
+            if raw.success and has_marts_rows:
+                stages.append(validate_marts(paths, plan, connection))
     failing = [stage for stage in stages if not stage.success]
     final = failing[0] if failing else stages[-1]
     reason = f"re-validated after a fix: {' and '.join(stage.stage for stage in stages)} checkpoints pass" + (

@@ -13,17 +13,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import get_args
 
 import yaml
 
 from culturewatch.config.schema import ProbeGrid, Strategy, Style
 from culturewatch.errors import CulturewatchError
-from culturewatch.instruments.culturespa import CultureSpaInstrument
+from culturewatch.identifiers import check_run_id
 from culturewatch.instruments.loader import AnyInstrument, load_instrument
-from culturewatch.instruments.polarity import PolarityInstrument
-from culturewatch.instruments.schema import Instrument
+from culturewatch.kinds import InstrumentKind, kind_of
 from culturewatch.probing.parse import ParseStatus
 from culturewatch.probing.plan import ProbeCell, ProbeSpec, cells_for
 from culturewatch.quality.config import QualityThresholds
@@ -33,12 +31,14 @@ from culturewatch.settings import DBT_PROJECT_DIR, DataPaths
 Pair = tuple[str | None, str]
 
 
-def quality_dir(paths: DataPaths) -> Path:
-    return paths.root / "quality"
+def plan_path(paths: DataPaths, run_id: str) -> str:
+    """The run's plan in the shared store: quality/plans/<run>.json."""
+    return f"{paths.plans.path}/{check_run_id(run_id)}.json"
 
 
-def plan_path(paths: DataPaths, run_id: str) -> Path:
-    return quality_dir(paths) / "plans" / f"{run_id}.json"
+def planned_run_ids(paths: DataPaths) -> list[str]:
+    """Every run with a recorded plan."""
+    return sorted(file.name.removesuffix(".json") for file in paths.plans.files(".json"))
 
 
 @dataclass(frozen=True)
@@ -77,23 +77,22 @@ class RunPlan:
 
     # --- persistence --------------------------------------------------------------------------
 
-    def save(self, paths: DataPaths) -> Path:
+    def save(self, paths: DataPaths) -> str:
         target = plan_path(paths, self.run_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(asdict(self), indent=1, sort_keys=True))
-        temporary.replace(target)
+        paths.store.put_bytes(target, json.dumps(asdict(self), indent=1, sort_keys=True).encode())
         return target
 
     @classmethod
     def load(cls, paths: DataPaths, run_id: str) -> RunPlan:
         source = plan_path(paths, run_id)
-        if not source.is_file():
+        stored = paths.store.get_bytes(source)
+        if stored is None:
             raise CulturewatchError(
-                f"no recorded plan for run {run_id!r} ({source}): runs probed through the probe DAG "
-                f"record one; otherwise pass --config with the run configuration it was probed with"
+                f"no recorded plan for run {run_id!r} ({paths.store.uri(source)}): runs probed through "
+                f"the probe DAG record one; otherwise pass --config with the run configuration it was "
+                f"probed with"
             )
-        data = json.loads(source.read_text())
+        data = json.loads(stored)
         data["pairs"] = tuple((country, language) for country, language in data["pairs"])
         return cls(**data)
 
@@ -121,32 +120,19 @@ class RunPlan:
 
     # --- allowed values, from the reference data and the instrument -------------------------------
 
+    @cached_property
+    def kind(self) -> InstrumentKind:
+        return kind_of(self.instrument)
+
     def allowed_countries(self) -> list[str]:
-        if isinstance(self.instrument, CultureSpaInstrument):
-            return sorted(self.instrument.countries)
-        if isinstance(self.instrument, PolarityInstrument):
-            return []  # no persona: the prompt language stands for the culture
-        return sorted(country.country_code for country in load_countries())
+        return self.kind.allowed_countries(self.instrument)
 
     def allowed_variants(self) -> list[str]:
-        instrument = self.instrument
-        if isinstance(instrument, PolarityInstrument):
-            return sorted({variant for prompts in instrument.prompts.values() for _, variant in prompts})
-        variants = {"base", "reversed_options"}
-        if isinstance(instrument, Instrument):
-            variants.update(next(iter(instrument.languages.values())).paraphrases)
-        return sorted(variants)
+        return self.kind.allowed_variants(self.instrument)
 
     def item_scales(self) -> dict[str, tuple[int, int]] | None:
         """Each item's answer scale (min, max); None for instruments without option answers."""
-        instrument = self.instrument
-        if isinstance(instrument, PolarityInstrument):
-            return None
-        scales = {}
-        for item_id in instrument.item_ids:
-            scale = instrument.scale_for(item_id)
-            scales[item_id] = (scale.min, scale.max)
-        return scales
+        return self.kind.item_scales(self.instrument)
 
     def raw_parameters(self) -> dict[str, object]:
         """The `$PARAMETER` values of the raw suites for this run."""
@@ -176,7 +162,7 @@ class RunPlan:
 
     def vsm_passes(self) -> set[tuple[object, ...]]:
         """Questionnaire passes (country, language, style, strategy, variant, trial) of a VSM run."""
-        if not isinstance(self.instrument, Instrument):
+        if not self.kind.vsm_marts:
             return set()
         return {
             (cell.country, cell.prompt_language, cell.style, cell.strategy, cell.variant, cell.trial)
@@ -212,7 +198,7 @@ class RunPlan:
             "deviation_ratio_rows": self.deviation_ratio_rows(),
             "planned_persona_countries": (
                 sorted({str(cell.country) for cell in self.cells if cell.country is not None})
-                if isinstance(self.instrument, Instrument)
+                if self.kind.vsm_marts
                 else []
             ),
         }

@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from culturewatch.marts import VSM_DIMENSIONS
 from culturewatch.quality.frames import RATE_GROUP, SCALE_MAX, SCALE_MIN
 from culturewatch.settings import PROJECT_ROOT
 from culturewatch.storage.schema import RAW_RESPONSE_KEY, RAW_RESPONSE_SCHEMA
@@ -31,9 +32,8 @@ SUITES_DIR = EXPECTATIONS_DIR / "suites"
 CHECKPOINTS_DIR = EXPECTATIONS_DIR / "checkpoints"
 DATA_DOCS_SITE = "culturewatch"
 
-# The default VSM normalisation (DESIGN.md): scores are 0-100 by construction only for it.
+# The default VSM normalisation (docs/metrics.md): scores are 0-100 by construction only for it.
 DEFAULT_NORMALISATION = "formula_range_c0"
-VSM_DIMENSIONS = ("pdi", "idv", "mas", "uai", "lto", "ivr")
 LARGEST_FINITE = sys.float_info.max
 _CELL_INDEX = [column for column in RAW_RESPONSE_KEY if column not in ("run_id", "instrument")]
 

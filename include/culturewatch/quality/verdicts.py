@@ -1,4 +1,6 @@
-"""Data-quality verdicts on runs: append-only rows of `raw/run_status/run_id=<run>/` (RUN_STATUS_SCHEMA).
+"""Data-quality verdicts on runs: append-only rows of `quality/verdicts/run_id=<run>/` in the
+shared store (RUN_STATUS_SCHEMA; deployments before the write-audit-publish warehouse wrote them
+under `raw/run_status/`, which is still read).
 
 The latest verdict of a run decides whether analysts and alerts see it (docs/raw-data.md, "Run
 status"): `quarantined` hides it from every mart, `validated` and `released` publish it.
@@ -9,14 +11,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from culturewatch.identifiers import check_run_id
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_table, write_batch
 from culturewatch.storage.schema import RUN_STATUS_SCHEMA
+from culturewatch.storage.store import Folder
 
 VALIDATED = "validated"
 QUARANTINED = "quarantined"
 RELEASED = "released"
 STAGES = ("raw", "marts", "manual")
+LEGACY_FOLDER = "raw/run_status"
 
 
 def record_verdict(
@@ -42,13 +47,17 @@ def record_verdict(
         "data_docs_url": data_docs_url,
         "recorded_at": datetime.now(UTC),
     }
-    write_batch(paths.raw_run_status / f"run_id={run_id}", [row], RUN_STATUS_SCHEMA)
+    write_batch(paths.verdict_folder(run_id), [row], RUN_STATUS_SCHEMA)
     return row
 
 
 def run_verdicts(paths: DataPaths, run_id: str) -> list[dict[str, object]]:
     """Every verdict of the run, oldest first."""
-    rows = read_table(paths.raw_run_status / f"run_id={run_id}", RUN_STATUS_SCHEMA).to_pylist()
+    legacy = Folder(paths.store, f"{LEGACY_FOLDER}/run_id={check_run_id(run_id)}")
+    rows = [
+        *read_table(legacy, RUN_STATUS_SCHEMA).to_pylist(),
+        *read_table(paths.verdict_folder(run_id), RUN_STATUS_SCHEMA).to_pylist(),
+    ]
     return sorted(rows, key=lambda row: row["recorded_at"])
 
 

@@ -8,26 +8,23 @@ numbers of `marts.cultural_alignment_score`. Every deviation ratio is the mart's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import duckdb
 
 from culturewatch.errors import CulturewatchError
+from culturewatch.marts import DEFAULT_SLICE, VSM_DIMENSIONS, columns_of, present_relations
 from culturewatch.settings import DataPaths
 from culturewatch.storage.warehouse import connect_warehouse
 
-# The score columns of marts.vsm_country_scores and the `dimension` values of marts.deviation_ratio
-# (DESIGN.md, public interface), in the order of the VSM 2013 manual.
-DIMENSIONS: Final[tuple[str, ...]] = ("pdi", "idv", "mas", "uai", "lto", "ivr")
 SETTINGS: Final[tuple[str, ...]] = ("aligned", "english", "chinese", "language_average")
 ALIGNED: Final = "aligned"
-DEFAULT_SLICE: Final = ("classification", "aware", "base")
 
 # The ground truth as dbt loads it (seeds land in the target schema, `main` by default).
-GROUND_TRUTH_RELATION: Final = "main.hofstede_country_scores"
-COUNTRIES_RELATION: Final = "main.countries"
-CULTURESPA_COUNTRIES_RELATION: Final = "main.culturespa_countries"  # names of the WVS countries
+GROUND_TRUTH_RELATION: Final = "reference.hofstede_country_scores"
+COUNTRIES_RELATION: Final = "reference.countries"
+CULTURESPA_COUNTRIES_RELATION: Final = "reference.culturespa_countries"  # names of the WVS countries
 CAS_RELATION: Final = "marts.cultural_alignment_score"
 _RUN_MARTS: Final = ("marts.vsm_country_scores", "marts.deviation_ratio", CAS_RELATION)
 
@@ -53,6 +50,8 @@ class ReportOptions:
     style: str | None = None
     strategy: str | None = None
     variant: str | None = None
+    # the Airflow UI the run links point into (default: $AIRFLOW__API__BASE_URL, else localhost:8080)
+    airflow_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ class CountryProfile:
     model: Mapping[str, float | None]
     n_scored: Mapping[str, int]
     ground_truth: Mapping[str, float | None]
+    prompt_language: str | None = None  # the language its passes were asked in
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,8 @@ class DeviationRatioRow:
     null_reason: str | None
     n_trials: int
     n_dimensions: int
+    is_unstable: bool = False
+    note: str | None = None  # e.g. "same prompts as english (en only)"
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class ReportData:
     compare_deviation_ratios: tuple[DeviationRatioRow, ...]
     ground_truth_sources: tuple[str, ...]
     cas: CasSection
+    run_urls: Mapping[str, str] = field(default_factory=dict)  # run id -> its page (culturewatch.links)
 
     @property
     def settings(self) -> tuple[str, ...]:
@@ -147,7 +150,8 @@ class ReportData:
         return tuple(r for r in self.deviation_ratios if r.setting == setting and r.dimension == "overall")
 
     def per_dimension(self, setting: str) -> tuple[DeviationRatioRow, ...]:
-        return tuple(r for r in self.deviation_ratios if r.setting == setting and r.dimension in DIMENSIONS)
+        rows = self.deviation_ratios
+        return tuple(r for r in rows if r.setting == setting and r.dimension in VSM_DIMENSIONS)
 
     def dr_countries(self) -> tuple[tuple[str, str], ...]:
         """(code, name) of every country with a deviation-ratio row, by name."""
@@ -170,10 +174,8 @@ class ReportData:
 
 def load_report_data(paths: DataPaths, options: ReportOptions) -> ReportData:
     """Everything the report shows for `options.run_id`; raises UnknownRunError for an unknown run."""
-    if not paths.warehouse.exists():
-        raise CulturewatchError(f"no warehouse at {paths.warehouse}; run `culturewatch build` first")
     with connect_warehouse(paths) as con:
-        relations = _relations(con)
+        relations = present_relations(con)
         known = _known_runs(con, relations)
         for run_id in (options.run_id, options.compare_run_id):
             if run_id is not None and run_id not in known:
@@ -201,6 +203,7 @@ def load_report_data(paths: DataPaths, options: ReportOptions) -> ReportData:
                         if row.dimension == "overall"
                     )
         cas = _cas(con, relations, options)
+        run_urls = _run_urls(con, relations, options)
     return ReportData(
         run=run,
         compare=compare,
@@ -214,21 +217,21 @@ def load_report_data(paths: DataPaths, options: ReportOptions) -> ReportData:
         compare_deviation_ratios=compare_ratios,
         ground_truth_sources=sources,
         cas=cas,
+        run_urls=run_urls,
     )
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    rows = con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()
-    return frozenset(row[0] for row in rows)
+def _run_urls(
+    con: duckdb.DuckDBPyConnection, relations: frozenset[str], options: ReportOptions
+) -> dict[str, str]:
+    """Each reported run's page: its Airflow DAG run when it ran under Airflow, else the
+    Alignment view's run page (culturewatch.links), absolute in the Airflow UI."""
+    from culturewatch.links import absolute, dag_run_ids, default_ui_url, run_path
 
-
-def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> frozenset[str]:
-    schema, name = relation.split(".")
-    rows = con.execute(
-        "select column_name from information_schema.columns where table_schema = $s and table_name = $n",
-        {"s": schema, "n": name},
-    ).fetchall()
-    return frozenset(row[0] for row in rows)
+    base = options.airflow_url or default_ui_url()
+    wanted = [run for run in (options.run_id, options.compare_run_id) if run]
+    found = dag_run_ids(con, wanted) if "marts.runs" in relations else dict.fromkeys(wanted)
+    return {run_id: absolute(base, run_path(run_id, found.get(run_id))) for run_id in wanted}
 
 
 def _known_runs(con: duckdb.DuckDBPyConnection, relations: frozenset[str]) -> tuple[str, ...]:
@@ -302,7 +305,10 @@ def _choose_slice(slices: Sequence[ReportSlice], options: ReportOptions) -> Repo
 def _profile_setting(
     con: duckdb.DuckDBPyConnection, relations: frozenset[str], options: ReportOptions, chosen: ReportSlice
 ) -> tuple[str, tuple[str, ...]]:
-    """`aligned` or a prompt language for the radar chart, and notes on the choice."""
+    """What the radar shows: `aligned`, a prompt language code, or (the default when not every
+    country was asked in its own language) `aligned|<code>`: each country in its own language where
+    it was asked in it, else in <code>, the language most countries were asked in, so no country
+    with scores is left out. Notes say what was chosen."""
     params = {"run_id": options.run_id, **_slice_params(chosen)}
     per_language = dict(
         con.execute(
@@ -336,17 +342,20 @@ def _profile_setting(
                 f"({chosen.label}); it has: {languages or 'none'}"
             )
         return requested, tuple(notes)
-    if n_aligned and 2 * n_aligned >= n_countries:
-        notes.append("default: aligned (each country asked in its own language)")
-        return ALIGNED, tuple(notes)
     if not per_language:
         return ALIGNED, tuple(notes)
-    best = max(sorted(per_language), key=lambda code: (per_language[code], code == "en"))
+    if n_countries and n_aligned == n_countries:
+        notes.append("default: aligned (every country was asked in its own language)")
+        return ALIGNED, tuple(notes)
+    common = max(sorted(per_language), key=lambda code: (per_language[code], code == "en"))
+    if not n_aligned:
+        notes.append(f"default: prompt language {common} (no country was asked in its own language)")
+        return common, tuple(notes)
     notes.append(
-        f"default: prompt language {best}, because fewer than half of the countries were asked in "
-        "their own language (choose with --language)"
+        f"default: each country in its own language where it was asked in it, else in {common}, so no "
+        "country is left out (the panel and the table name the language; --language chooses one)"
     )
-    return best, tuple(notes)
+    return f"{ALIGNED}|{common}", tuple(notes)
 
 
 def _slice_filter(alias: str | None = None) -> str:
@@ -365,32 +374,42 @@ def _profiles(
     chosen: ReportSlice,
     setting: str,
 ) -> tuple[CountryProfile, ...]:
+    """Each country's mean score per dimension in the prompt language `setting` picks for it."""
     has_countries = COUNTRIES_RELATION in relations
-    if setting == ALIGNED and not has_countries:
+    if setting.startswith(ALIGNED) and not has_countries:
         return ()
-    params: dict[str, str] = {"run_id": run_id, **_slice_params(chosen)}
-    if setting == ALIGNED:
-        # the inner join keeps each country's passes in its own language only
-        language = (
-            f"join {COUNTRIES_RELATION} as own on own.country_code = s.country "
-            "and own.language_code = s.prompt_language"
+    fallback = setting.split("|", 1)[1] if "|" in setting else None
+    params: dict[str, str | None] = {"run_id": run_id, **_slice_params(chosen), "fallback": fallback}
+    if setting.startswith(ALIGNED):
+        # the country's own language when asked in it; else (aligned|<code>) <code>
+        pick = (
+            "case when bool_or(s.prompt_language = own.language_code) then any_value(own.language_code) "
+            "when $fallback is not null and bool_or(s.prompt_language = $fallback) then $fallback end"
         )
+        own_join = f"left join {COUNTRIES_RELATION} as own on own.country_code = s.country"
     else:
-        language, params["language"] = "", setting
-    language_filter = "" if setting == ALIGNED else "and s.prompt_language = $language"
-    means = ", ".join(f"avg(s.{d}) as {d}, count(s.{d}) as n_{d}" for d in DIMENSIONS)
+        pick, own_join, params["fallback"] = "$fallback", "", setting
+    means = ", ".join(f"avg(s.{d}) as {d}, count(s.{d}) as n_{d}" for d in VSM_DIMENSIONS)
     has_truth = has_countries and GROUND_TRUTH_RELATION in relations
-    truth = ", ".join(f"g.{d} as gt_{d}" if has_truth else f"null as gt_{d}" for d in DIMENSIONS)
+    truth = ", ".join(f"g.{d} as gt_{d}" if has_truth else f"null as gt_{d}" for d in VSM_DIMENSIONS)
     joins = (
         f"left join {COUNTRIES_RELATION} as c on c.country_code = scored.country" if has_countries else ""
     ) + (f" left join {GROUND_TRUTH_RELATION} as g on g.iso3 = c.iso3" if has_truth else "")
     cursor = con.execute(
         f"""
-        with scored as (
-            select s.country, count(*) as n_trials, {means}
+        with languages as (
+            select s.country, {pick} as prompt_language
             from marts.vsm_country_scores as s
-            {language}
-            where s.run_id = $run_id and s.country is not null and {_slice_filter("s")} {language_filter}
+            {own_join}
+            where s.run_id = $run_id and s.country is not null and {_slice_filter("s")}
+            group by s.country
+        ),
+        scored as (
+            select s.country, any_value(s.prompt_language) as prompt_language, count(*) as n_trials, {means}
+            from marts.vsm_country_scores as s
+            inner join languages
+                on languages.country = s.country and languages.prompt_language = s.prompt_language
+            where s.run_id = $run_id and {_slice_filter("s")}
             group by s.country
         )
         select scored.*, {"c.country_name" if has_countries else "null"} as country_name, {truth}
@@ -409,9 +428,10 @@ def _profiles(
                 country=row["country"],
                 country_name=row["country_name"] or row["country"],
                 n_trials=row["n_trials"],
-                model={d: row[d] for d in DIMENSIONS},
-                n_scored={d: row[f"n_{d}"] for d in DIMENSIONS},
-                ground_truth={d: row[f"gt_{d}"] for d in DIMENSIONS},
+                model={d: row[d] for d in VSM_DIMENSIONS},
+                n_scored={d: row[f"n_{d}"] for d in VSM_DIMENSIONS},
+                ground_truth={d: row[f"gt_{d}"] for d in VSM_DIMENSIONS},
+                prompt_language=row["prompt_language"],
             )
         )
     return tuple(profiles)
@@ -420,12 +440,18 @@ def _profiles(
 def _deviation_ratios(
     con: duckdb.DuckDBPyConnection, run_id: str, chosen: ReportSlice, has_names: bool
 ) -> tuple[DeviationRatioRow, ...]:
+    from culturewatch.reporting.setting_notes import same_prompts_note
+
     name = "coalesce(c.country_name, dr.country)" if has_names else "dr.country"
+    own = "c.language_code" if has_names else "null"
     join = f"left join {COUNTRIES_RELATION} as c on c.country_code = dr.country" if has_names else ""
+    unstable = "dr.is_unstable" if "is_unstable" in columns_of(con, "marts.deviation_ratio") else "false"
     rows = con.execute(
         f"""
         select dr.country, {name}, dr.setting, dr.dimension, dr.deviation_ratio, dr.null_reason,
-               dr.n_trials, dr.n_dimensions
+               dr.n_trials, dr.n_dimensions, {unstable}, {own} as own_language,
+               (select list(distinct s.prompt_language) from marts.vsm_country_scores as s
+                where s.run_id = dr.run_id and s.country = dr.country and {_slice_filter("s")}) as asked
         from marts.deviation_ratio as dr
         {join}
         where dr.run_id = $run_id and {_slice_filter("dr")}
@@ -433,7 +459,9 @@ def _deviation_ratios(
         """,
         {"run_id": run_id, **_slice_params(chosen)},
     ).fetchall()
-    return tuple(DeviationRatioRow(*row) for row in rows)
+    return tuple(
+        DeviationRatioRow(*row[:9], same_prompts_note(row[2], row[9], row[10] or ())) for row in rows
+    )
 
 
 def _ground_truth_sources(
@@ -452,8 +480,8 @@ def _ground_truth_sources(
 def _cas(con: duckdb.DuckDBPyConnection, relations: frozenset[str], options: ReportOptions) -> CasSection:
     if CAS_RELATION not in relations:
         return CasSection((), (f"{CAS_RELATION} is not in the warehouse: no cultural alignment scores yet.",))
-    present = _columns(con, CAS_RELATION)
-    # columns beyond DESIGN.md's list are used when the mart has them
+    present = columns_of(con, CAS_RELATION)
+    # columns beyond the documented key columns are used when the mart has them
     optional = {c: f"cas.{c}" if c in present else "null" for c in ("prompt_language", "null_reason")}
     names = [
         (alias, relation)

@@ -1,28 +1,30 @@
 """Headline numbers of probe runs from the raw data (what the probe DAG shows as its output):
-cells answered of planned, parse rate, tokens, cost; for a failed slice, its endpoint and why."""
+cells answered of planned, parse rate, tokens, cost; for a failed slice, its endpoint and why.
+
+Read from raw, not from marts.runs: the probe DAG reports before any dbt build. The numbers are
+the mart's definitions (parse rate = `marts.runs.parse_rate`; tests/dbt/test_runs_mart.py keeps
+the two equal)."""
 
 from __future__ import annotations
 
-import duckdb
-
 from culturewatch.settings import DataPaths
-
-
-def _glob(paths: DataPaths, folder: str) -> str:
-    return str(paths.root / "raw" / folder / "*" / "*.parquet").replace("'", "''")
+from culturewatch.storage.parquet import parquet_files
+from culturewatch.storage.raw_runs import LATEST_SLICE_EVENT
 
 
 def run_summary(paths: DataPaths, run_ids: list[str]) -> list[dict[str, object]]:
     """One dict per run: model, version, status, cells, parse rate, tokens, cost, failures."""
-    if not run_ids or not any(paths.raw_runs.glob("*/*.parquet")):
+    store = paths.store
+    event_files = [file for run_id in run_ids for file in parquet_files(paths.run_folder("runs", run_id))]
+    if not event_files:
         return []
-    with duckdb.connect() as con:
+    response_files = [file for run_id in run_ids for file in parquet_files(paths.run_dir(run_id))]
+    with store.duckdb() as con:
         con.execute("create temp table wanted as select unnest(?::varchar[]) as run_id", [run_ids])
         slices = con.execute(
             f"""
             with events as (
-                select * from read_parquet('{_glob(paths, "runs")}', hive_partitioning = false,
-                                           union_by_name = true, filename = 'source_file')
+                select * from {store.read_parquet_sql(event_files)}
                 where run_id in (select run_id from wanted)
             )
             select run_id, model, model_version, base_url, prompt_language, event, cells_planned,
@@ -31,23 +33,23 @@ def run_summary(paths: DataPaths, run_ids: list[str]) -> list[dict[str, object]]
                        over (partition by run_id) as tokens,
                    sum(case when event = 'completed' then cost_usd end) over (partition by run_id) as cost
             from events
-            qualify row_number() over (
-                partition by run_id, prompt_language
-                order by recorded_at desc, (event = 'started') asc, source_file desc
-            ) = 1
+            qualify {LATEST_SLICE_EVENT}
             order by run_id, prompt_language
             """
         ).fetchall()
-        parsed = dict(
-            con.execute(
-                f"""
-                select run_id, avg(case when parse_status = 'ok' then 1.0 else 0.0 end)
-                from read_parquet('{_glob(paths, "responses")}', hive_partitioning = false,
-                                  union_by_name = true)
-                where run_id in (select run_id from wanted)
-                group by run_id
-                """
-            ).fetchall()
+        parsed = (
+            dict(
+                con.execute(
+                    f"""
+                    select run_id, avg(case when parse_status = 'ok' then 1.0 else 0.0 end)
+                    from {store.read_parquet_sql(response_files)}
+                    where run_id in (select run_id from wanted)
+                    group by run_id
+                    """
+                ).fetchall()
+            )
+            if response_files
+            else {}
         )
     runs: dict[str, dict[str, object]] = {}
     for run_id, model, version, base_url, language, event, planned, answered, message, tokens, cost in slices:

@@ -10,15 +10,19 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
 from culturewatch.errors import CulturewatchError
+from culturewatch.serving.engine_work import EngineWork, engine_work
+from culturewatch.serving.lean_llama_server import LEAN_SERVER_OPTIONS
 from culturewatch.serving.model_files import model_file
 from culturewatch.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 MODEL_PYTHON_ENV = "CULTUREWATCH_MODEL_PYTHON"
+LEAN_SERVER_SCRIPT = Path(__file__).with_name("lean_llama_server.py")
 
 
 def model_server_python() -> Path:
@@ -35,7 +39,12 @@ def model_server_python() -> Path:
 @dataclass
 class LocalModelServer:
     """llama-cpp-python's server for one GGUF file on 127.0.0.1; a context manager. `lora_path`
-    applies a GGUF LoRA adapter (llama.cpp's `--lora_path`) on top of the model."""
+    applies a GGUF LoRA adapter (llama.cpp's `--lora_path`) on top of the model.
+
+    `engine` "lean" (the default) runs lean_llama_server.py: logits only for the position that is
+    sampled, logprobs read while generating and only when a request asks for them. "stock" runs
+    `python -m llama_cpp.server` with its defaults (logits of every token kept), for comparison
+    (benchmarks/embedded_server_work.py)."""
 
     name: str
     model_path: Path
@@ -45,6 +54,7 @@ class LocalModelServer:
     n_ctx: int = 2048
     startup_timeout_s: float = 180.0
     lora_path: Path | None = None
+    engine: Literal["lean", "stock"] = "lean"
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,10 +62,10 @@ class LocalModelServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
+        entry_point = [str(LEAN_SERVER_SCRIPT)] if self.engine == "lean" else ["-m", "llama_cpp.server"]
         return [
             str(model_server_python()),
-            "-m",
-            "llama_cpp.server",
+            *entry_point,
             "--model",
             str(self.model_path),
             "--model_alias",
@@ -71,6 +81,7 @@ class LocalModelServer:
             "--n_ctx",
             str(self.n_ctx),
             *(["--lora_path", str(self.lora_path)] if self.lora_path is not None else []),
+            *(LEAN_SERVER_OPTIONS if self.engine == "lean" else []),
         ]
 
     def healthy(self) -> bool:
@@ -91,6 +102,15 @@ class LocalModelServer:
         self.process = subprocess.Popen(
             self.command(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
+        try:
+            self._wait_until_healthy()
+        except BaseException:  # also Ctrl-C while it loads: `with server` would not stop it
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_healthy(self) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -105,9 +125,8 @@ class LocalModelServer:
                     self.base_url,
                     self.process.pid,
                 )
-                return self
+                return
             time.sleep(0.5)
-        self.stop()
         raise CulturewatchError(f"model server not healthy after {self.startup_timeout_s:.0f}s")
 
     def stop(self) -> None:
@@ -141,6 +160,12 @@ class LocalModelServer:
             '"POST /v1/chat/completions HTTP/1.1"' in line
             for line in self.log_path.read_text(errors="replace").splitlines()
         )
+
+    def engine_work(self, skip_requests: int = 0) -> EngineWork:
+        """What llama.cpp itself spent on the completions in the log, less the first `skip_requests`."""
+        if not self.log_path or not self.log_path.exists():
+            raise CulturewatchError("reading the engine's work needs a log_path")
+        return engine_work(self.log_path.read_text(errors="replace"), skip_requests)
 
     def write_pidfile(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

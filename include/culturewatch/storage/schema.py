@@ -1,4 +1,4 @@
-"""The raw response contract (DESIGN.md) as the one Arrow schema every writer and reader uses."""
+"""The raw response contract (docs/raw-data.md) as the one Arrow schema every writer and reader uses."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ RAW_RESPONSE_SCHEMA = pa.schema(
         pa.field("trial", pa.int32(), nullable=False),
         pa.field("prompt", pa.string(), nullable=False),
         pa.field("response_text", pa.string()),
+        pa.field("response_truncated", pa.bool_()),  # cut at the client's max_reply_bytes; null without text
         pa.field("answer", pa.float64()),
         pa.field("answer_probs", pa.list_(pa.float64())),
         pa.field("answer_method", pa.string(), nullable=False),
@@ -51,6 +52,8 @@ RAW_RESPONSE_SCHEMA = pa.schema(
         pa.field("response_language_matches", pa.bool_()),
         pa.field("judge_model", pa.string()),
         pa.field("judge_response", pa.string()),
+        # the trial whose request gave this row's answer (identical trials asked once); null: its own
+        pa.field("answer_shared_from_trial", pa.int32()),
     ]
 )
 
@@ -73,6 +76,8 @@ RUN_EVENT_SCHEMA = pa.schema(
         pa.field("cost_usd", pa.float64()),
         pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("message", pa.string()),
+        # the Airflow DAG run that probed (`manual__…`, `probe__<run id>`, …); null outside Airflow
+        pa.field("airflow_dag_run_id", pa.string()),
     ]
 )
 

@@ -1,0 +1,89 @@
+{#-
+    The skeleton the int_regression_*_replicates models share (see regression_settings.sql for
+    the knobs and the draw macros).
+
+    regression_pair_runs(instrument): the CTEs `metrics` (the instrument's rows of the seed
+    regression_thresholds), `pairs` (its comparable version pairs) and `pair_runs` (each pair's
+    two runs, side `before` = the previous version's run, `after` = the version's).
+
+    bootstrap_item_multiplicities(population, unit_key, label): the CTEs `hashed_blocks`, `draws`
+    and `multiplicities` of a one-stage paired bootstrap. `population` numbers the items of each
+    resampled unit (columns unit_key..., item_index 1..n_items, n_items); `label` is the SQL of
+    the draw label over its columns. Replicate 0 draws every item once (the point estimate);
+    replicate b = 1..B draws n_items items with replacement, two per MD5 (bootstrap_block_hash),
+    the same for every unit with the same label and n_items. `multiplicities` has one row per
+    unit x replicate x drawn item_index with how often it was drawn, so a replicate's metric is
+    its point-estimate formula with every item weighted by its multiplicity.
+-#}
+{% macro regression_pair_runs(instrument) -%}
+metrics as (
+
+    select * from {{ ref('regression_thresholds') }}
+    where instrument = '{{ instrument }}'
+
+),
+
+pairs as (
+
+    select * from {{ ref('int_regression_version_pairs') }}
+    where is_comparable
+        and instrument = '{{ instrument }}'
+
+),
+
+pair_runs as (
+
+    select pair_id, 'before' as side, previous_run_id as run_id from pairs
+    union all
+    select pair_id, 'after' as side, run_id from pairs
+
+)
+{%- endmacro %}
+
+{% macro bootstrap_item_multiplicities(population, unit_key, label) -%}
+{%- set replicates = regression_setting('regression_bootstrap_replicates') | int -%}
+{%- set seed = regression_setting('regression_bootstrap_seed') | int -%}
+{%- set key = unit_key | join(', ') -%}
+-- replicates 1..B: n_items draws each, two per MD5 (macro bootstrap_block_hash)
+hashed_blocks as (
+
+    select
+        {{ key }},
+        n_items,
+        replicate,
+        block,
+        {{ bootstrap_block_hash(seed, 'label', 'replicate', 'block') }} as block_hash
+    from (select distinct {{ key }}, {{ label }} as label, n_items from {{ population }}),
+        range(1, {{ replicates + 1 }}) as replicates(replicate),
+        unnest(range((n_items + 1) // 2)) as blocks(block)
+
+),
+
+draws as (
+
+    select {{ key }}, 0 as replicate, item_index
+    from {{ population }}
+
+    {%- if replicates > 0 %}
+
+    union all
+
+    select
+        {{ key }},
+        replicate,
+        {{ bootstrap_block_draw('block_hash', 'half', 'n_items') }} as item_index
+    from hashed_blocks,
+        range(2) as halves(half)
+    where 2 * block + half < n_items
+    {%- endif %}
+
+),
+
+multiplicities as (
+
+    select {{ key }}, replicate, item_index, count(*) as multiplicity
+    from draws
+    group by {{ key }}, replicate, item_index
+
+)
+{%- endmacro %}

@@ -1,0 +1,158 @@
+{{ config(materialized='table') }}
+{#-
+    Paired-bootstrap replicates of the cultural alignment score (CultureSPA Eq. 1) of both runs
+    of every comparable wvs_culturespa version pair, recomputed from the scored answers
+    (int_wvs_culturespa_answers_scored). Replicate 0 is the identity draw and reproduces
+    marts.cultural_alignment_score (checked by a data test).
+
+    Items = questions. For each pair and country, the population is the questions either run was
+    asked in the metrics' slices (any strategy, any parse status) that have a WVS majority for
+    the country, ordered by question id; replicate b draws as many questions with replacement
+    (label `wvs_culturespa|<country>`: the same draws for both runs and for every pair with the
+    same questions). A question drawn m times counts m times in both sums of every trial:
+        S*_t = (1 - sqrt(sum_i m_i (a_i - r_i)^2) / sqrt(sum_i m_i (K_i - 1)^2)) * 100
+    over the drawn questions the trial answered validly, and CAS* = mean of S*_t over the trials
+    with at least one such question (as the mart averages trials).
+-#}
+with
+
+{{ regression_pair_runs('wvs_culturespa') }},
+
+scored_answers as (
+
+    select * from {{ ref('int_wvs_culturespa_answers_scored') }}
+
+),
+
+answers as (
+
+    select
+        pair_runs.pair_id,
+        pair_runs.side,
+        pair_runs.run_id,
+        metrics.metric,
+        scored_answers.country,
+        scored_answers.prompt_language,
+        scored_answers.trial,
+        scored_answers.item_id,
+        scored_answers.majority_option_code,
+        scored_answers.is_scored,
+        scored_answers.squared_difference,
+        scored_answers.squared_max_difference
+    from scored_answers
+    inner join pair_runs on scored_answers.run_id = pair_runs.run_id
+    inner join metrics
+        on scored_answers.strategy = metrics.strategy
+        and scored_answers.style = metrics.style
+        and scored_answers.variant = metrics.variant
+
+),
+
+-- the questions asked in the pair with a majority for the country: the resampled population
+-- of one unit (pair x country); the heavy steps key on integers (unit_id, item_index, cell_id)
+questions as (
+
+    select
+        pair_id,
+        country,
+        item_id,
+        dense_rank() over (order by pair_id, country) as unit_id,
+        row_number() over (partition by pair_id, country order by item_id) as item_index,
+        count(*) over (partition by pair_id, country) as n_items
+    from (
+        select distinct pair_id, country, item_id
+        from answers
+        where majority_option_code is not null
+    )
+
+),
+
+-- the scored answers, each in its cell (one trial of one run, metric, country and language)
+scored as (
+
+    select
+        questions.unit_id,
+        questions.item_index,
+        dense_rank() over (
+            order by answers.pair_id, answers.side, answers.metric, answers.country,
+                answers.prompt_language, answers.trial
+        ) as cell_id,
+        answers.pair_id,
+        answers.side,
+        answers.run_id,
+        answers.metric,
+        answers.country,
+        answers.prompt_language,
+        answers.trial,
+        answers.squared_difference,
+        answers.squared_max_difference
+    from answers
+    inner join questions
+        on answers.pair_id = questions.pair_id
+        and answers.country = questions.country
+        and answers.item_id = questions.item_id
+    where answers.is_scored
+
+),
+
+cells as (
+
+    select distinct cell_id, pair_id, side, run_id, metric, country, prompt_language, trial
+    from scored
+
+),
+
+{{ bootstrap_item_multiplicities('questions', ['unit_id'], "'wvs_culturespa|' || country") }},
+
+-- the sums are exact (integer terms), so their order does not matter
+trial_sums as (
+
+    select
+        scored.cell_id,
+        multiplicities.replicate,
+        sum(multiplicities.multiplicity * scored.squared_difference) as sum_squared_difference,
+        sum(multiplicities.multiplicity * scored.squared_max_difference) as sum_squared_max_difference
+    from scored
+    inner join multiplicities
+        on scored.unit_id = multiplicities.unit_id
+        and scored.item_index = multiplicities.item_index
+    group by scored.cell_id, multiplicities.replicate
+
+),
+
+trial_scores as (
+
+    select
+        cells.pair_id,
+        cells.side,
+        cells.run_id,
+        cells.metric,
+        cells.country,
+        cells.prompt_language,
+        cells.trial,
+        trial_sums.replicate,
+        {{ cas_formula('trial_sums.sum_squared_difference', 'trial_sums.sum_squared_max_difference') }}
+            as trial_cas
+    from trial_sums
+    inner join cells on trial_sums.cell_id = cells.cell_id
+
+),
+
+final as (
+
+    select
+        pair_id,
+        side,
+        run_id,
+        metric,
+        country,
+        prompt_language,
+        replicate,
+        -- the mean over trials is taken in trial order (bit-identical on a rebuild)
+        {{ ordered_avg('trial_cas', 'trial') }} as value
+    from trial_scores
+    group by pair_id, side, run_id, metric, country, prompt_language, replicate
+
+)
+
+select * from final

@@ -1,0 +1,333 @@
+{{ config(materialized='table') }}
+{#-
+    Paired-bootstrap replicates of the `overall` deviation ratio (Sukiennik Eq. 1) of both runs
+    of every comparable vsm2013 version pair, recomputed from item answers. Replicate 0 is the
+    identity draw and reproduces marts.deviation_ratio exactly (checked by a data test).
+
+    What an "item" is for DR. DR is a ratio of means over the dimensions d of the country:
+        DR = mean_d |GT_d - mean_c GT_d| / mean_t mean_d |score_{d,t} - GT_d|
+    and each dimension's score is a fixed formula of two contrast pairs of VSM items,
+    raw_d = w1 (a - b) + w2 (c - d), e.g. PDI = 35 (m07 - m02) + 25 (m20 - m23). A single VSM item
+    has no meaning outside its pair (m07 without m02 measures nothing), so the resampling unit is
+    the contrast pair, nested in its dimension; items are resampled in two stages, as the
+    formula groups them:
+      1. dimensions: n_c slots drawn with replacement from the country's n_c dimensions with
+         ground truth (6; 2 for Egypt and Tanzania);
+      2. within each drawn slot, its dimension's 2 contrast pairs drawn with replacement
+         (multiplicities m1 + m2 = 2), the raw index re-weighted so that the formula's total
+         weight, hence its range and normalisation, is unchanged:
+            raw* = (m1 w1 (a - b) + m2 w2 (c - d)) * (w1 + w2) / (m1 w1 + m2 w2)
+         and normalised like the marts (macro vsm_normalise).
+    DR* = mean over slots of |GT - mean_c GT| / mean over (slot, pass) of |score* - GT|, over the
+    slots whose dimension the run scored in every pass of the setting (the mart's D* rule: a
+    dimension with a missing item in any pass leaves `overall`); null when no such slot was drawn
+    or the denominator is 0. Both runs of a pair see the same draws: they depend only on the
+    seed, the country, the replicate and the slot (label `vsm2013|<country>`), never on the
+    versions or the data, so every rebuild and every pair reproduces them.
+    Size: pairs x 2 runs x metrics x countries x (B + 1) x 6 slots x trials rows before the
+    aggregation (2 x 2 x 20 x 1001 x 6 x 3 = 1.4M for one pair at B = 1000, T = 3).
+-#}
+{%- set replicates = regression_setting('regression_bootstrap_replicates') | int -%}
+{%- set seed = regression_setting('regression_bootstrap_seed') | int -%}
+
+with
+
+{{ regression_pair_runs('vsm2013') }},
+
+responses as (
+
+    select * from {{ ref('int_responses_published') }}
+    where instrument = 'vsm2013'
+
+),
+
+countries as (
+
+    select * from {{ ref('countries') }}
+
+),
+
+formulas as (
+
+    select * from {{ ref('vsm2013_formulas') }}
+
+),
+
+ground_truth as (
+
+    select * from {{ ref('int_hofstede_ground_truth_unpivoted') }}
+
+),
+
+-- each metric's slice per country: the setting's prompt language for that country
+slices as (
+
+    select
+        metrics.metric,
+        metrics.strategy,
+        metrics.style,
+        metrics.variant,
+        countries.country_code as country,
+        case metrics.setting
+            when 'aligned' then countries.language_code
+            {%- for setting, language in var('dr_language_settings').items() %}
+            when '{{ setting }}' then '{{ language }}'
+            {%- endfor %}
+        end as prompt_language
+    from metrics
+    cross join countries
+
+),
+
+answers as (
+
+    select
+        pair_runs.pair_id,
+        pair_runs.side,
+        pair_runs.run_id,
+        slices.metric,
+        slices.country,
+        slices.prompt_language,
+        responses.trial,
+        responses.item_id,
+        case when responses.parse_status = 'ok' then responses.answer end as answer
+    from responses
+    inner join pair_runs on responses.run_id = pair_runs.run_id
+    inner join slices
+        on responses.country = slices.country
+        and responses.prompt_language = slices.prompt_language
+        and responses.strategy = slices.strategy
+        and responses.style = slices.style
+        and responses.variant = slices.variant
+
+),
+
+-- every pass (trial) of the slice, whatever it answered
+passes as (
+
+    select distinct pair_id, side, run_id, metric, country, prompt_language, trial
+    from answers
+
+),
+
+formula_pairs as (
+
+    select
+        dimension,
+        weight_1,
+        weight_2,
+        -(weight_1 + weight_2) * ({{ var('vsm_scale_max') }} - {{ var('vsm_scale_min') }}) as raw_min,
+        (weight_1 + weight_2) * ({{ var('vsm_scale_max') }} - {{ var('vsm_scale_min') }}) as raw_max
+    from formulas
+
+),
+
+-- the formula's four items: contrast k = plus item - minus item
+formula_items as (
+
+    select dimension, 1 as pair_index, plus_item_1 as item_id, 1 as sign from formulas
+    union all
+    select dimension, 1 as pair_index, minus_item_1 as item_id, -1 as sign from formulas
+    union all
+    select dimension, 2 as pair_index, plus_item_2 as item_id, 1 as sign from formulas
+    union all
+    select dimension, 2 as pair_index, minus_item_2 as item_id, -1 as sign from formulas
+
+),
+
+answered_contrasts as (
+
+    select
+        answers.pair_id,
+        answers.side,
+        answers.metric,
+        answers.country,
+        answers.trial,
+        formula_items.dimension,
+        case when count(answers.answer) filter (where formula_items.pair_index = 1) = 2
+            then sum(formula_items.sign * answers.answer) filter (where formula_items.pair_index = 1)
+        end as contrast_1,
+        case when count(answers.answer) filter (where formula_items.pair_index = 2) = 2
+            then sum(formula_items.sign * answers.answer) filter (where formula_items.pair_index = 2)
+        end as contrast_2
+    from answers
+    inner join formula_items on answers.item_id = formula_items.item_id
+    group by all
+
+),
+
+-- the two contrasts of each dimension with ground truth in each pass (null: an item missing)
+pass_contrasts as (
+
+    select
+        passes.pair_id,
+        passes.side,
+        passes.run_id,
+        passes.metric,
+        passes.country,
+        passes.prompt_language,
+        passes.trial,
+        formula_pairs.dimension,
+        formula_pairs.weight_1,
+        formula_pairs.weight_2,
+        formula_pairs.raw_min,
+        formula_pairs.raw_max,
+        answered_contrasts.contrast_1,
+        answered_contrasts.contrast_2,
+        ground_truth.ground_truth,
+        ground_truth.deviation_from_global_average
+    from passes
+    inner join ground_truth on passes.country = ground_truth.country
+    inner join formula_pairs on ground_truth.dimension = formula_pairs.dimension
+    left join answered_contrasts
+        on passes.pair_id = answered_contrasts.pair_id
+        and passes.side = answered_contrasts.side
+        and passes.metric = answered_contrasts.metric
+        and passes.country = answered_contrasts.country
+        and passes.trial = answered_contrasts.trial
+        and formula_pairs.dimension = answered_contrasts.dimension
+
+),
+
+-- D*: dimensions scored (all four items valid) in every pass of the slice
+scored_dimensions as (
+
+    select pair_id, side, metric, country, dimension
+    from pass_contrasts
+    group by pair_id, side, metric, country, dimension
+    having count(*) filter (where contrast_1 is null or contrast_2 is null) = 0
+
+),
+
+-- the country's dimensions with ground truth, numbered: the population of the first stage
+country_dimensions as (
+
+    select
+        country,
+        dimension,
+        row_number() over (partition by country order by dimension) as dimension_index,
+        count(*) over (partition by country) as n_dimensions
+    from ground_truth
+    where country in (select country from passes)
+
+),
+
+-- slot s of replicate b: a dimension (stage 1) and its pairs' multiplicities (stage 2)
+slots as (
+
+    select country, 0 as replicate, dimension_index - 1 as slot, dimension_index, 1 as m1
+    from country_dimensions
+
+    {%- if replicates > 0 %}
+
+    union all
+
+    select
+        country,
+        replicate,
+        slot,
+        {{ bootstrap_draw(seed, "'vsm2013|' || country || '|dimension'", 'replicate', 'slot', 'n_dimensions') }}
+            as dimension_index,
+        cast({{ bootstrap_draw(seed, "'vsm2013|' || country || '|pair|' || slot", 'replicate', 0, 2) }} = 1 as integer)
+            + cast({{ bootstrap_draw(seed, "'vsm2013|' || country || '|pair|' || slot", 'replicate', 1, 2) }} = 1 as integer)
+            as m1
+    from (select distinct country, n_dimensions from country_dimensions),
+        range(1, {{ replicates + 1 }}) as replicates(replicate),
+        unnest(range(n_dimensions)) as slots(slot)
+    {%- endif %}
+
+),
+
+drawn_dimensions as (
+
+    select slots.country, slots.replicate, slots.slot, country_dimensions.dimension, slots.m1, 2 - slots.m1 as m2
+    from slots
+    inner join country_dimensions
+        on slots.country = country_dimensions.country
+        and slots.dimension_index = country_dimensions.dimension_index
+
+),
+
+-- the D* rows of each DR cell (pair x side x metric x country), keyed by an integer cell id
+scored_contrasts as (
+
+    select
+        dense_rank() over (
+            order by pass_contrasts.pair_id, pass_contrasts.side, pass_contrasts.metric, pass_contrasts.country
+        ) as cell_id,
+        pass_contrasts.*
+    from pass_contrasts
+    inner join scored_dimensions
+        on pass_contrasts.pair_id = scored_dimensions.pair_id
+        and pass_contrasts.side = scored_dimensions.side
+        and pass_contrasts.metric = scored_dimensions.metric
+        and pass_contrasts.country = scored_dimensions.country
+        and pass_contrasts.dimension = scored_dimensions.dimension
+
+),
+
+cells as (
+
+    select distinct cell_id, pair_id, side, run_id, metric, country, prompt_language
+    from scored_contrasts
+
+),
+
+slot_differences as (
+
+    select
+        scored_contrasts.cell_id,
+        drawn_dimensions.replicate,
+        drawn_dimensions.slot,
+        scored_contrasts.trial,
+        scored_contrasts.deviation_from_global_average,
+        abs(
+            {{ vsm_normalise(
+                '(drawn_dimensions.m1 * scored_contrasts.weight_1 * scored_contrasts.contrast_1'
+                    ~ ' + drawn_dimensions.m2 * scored_contrasts.weight_2 * scored_contrasts.contrast_2)'
+                    ~ ' * (scored_contrasts.weight_1 + scored_contrasts.weight_2)'
+                    ~ ' / (drawn_dimensions.m1 * scored_contrasts.weight_1'
+                    ~ ' + drawn_dimensions.m2 * scored_contrasts.weight_2)',
+                'scored_contrasts.raw_min',
+                'scored_contrasts.raw_max',
+            ) }}
+            - scored_contrasts.ground_truth
+        ) as difference
+    from scored_contrasts
+    inner join drawn_dimensions
+        on scored_contrasts.country = drawn_dimensions.country
+        and scored_contrasts.dimension = drawn_dimensions.dimension
+
+),
+
+-- every scored slot has every pass, so means over (slot, pass) rows are the means of Eq. 1
+-- (summed in a fixed order: bit-identical on every rebuild)
+means as (
+
+    select
+        cell_id,
+        replicate,
+        {{ ordered_avg('deviation_from_global_average', 'slot, trial') }} as numerator,
+        {{ ordered_avg('difference', 'slot, trial') }} as denominator
+    from slot_differences
+    group by cell_id, replicate
+
+),
+
+final as (
+
+    select
+        cells.pair_id,
+        cells.side,
+        cells.run_id,
+        cells.metric,
+        cells.country,
+        cells.prompt_language,
+        means.replicate,
+        case when means.denominator > 0 then means.numerator / means.denominator end as value
+    from means
+    inner join cells on means.cell_id = cells.cell_id
+
+)
+
+select * from final

@@ -1,6 +1,0 @@
-"""Airflow Assets connecting the DAGs, declared once (imported by dags/ only)."""
-
-from airflow.sdk import Asset
-
-RAW_RESPONSES = Asset(name="culturewatch_raw_responses", uri="culturewatch://raw/responses")
-MARTS = Asset(name="culturewatch_marts", uri="culturewatch://warehouse/marts")
