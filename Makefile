@@ -59,12 +59,21 @@ demo: setup
 ui: setup
 	$(VENV)/bin/culturewatch ui
 
+# The tests without the real model run on both cores (pytest-xdist, one module per worker: a
+# module's fixtures are built once); then the end-to-end tests, which serve the real model, run one
+# at a time with the machine to themselves (llama.cpp collapses on oversubscribed cores). Both
+# phases always run; the command fails when either does.
+TEST_WORKERS ?= 2
+
 test: setup stack-deps
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	status=0; \
+	$(VENV)/bin/pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile || status=$$?; \
+	$(VENV)/bin/pytest -m slow || status=$$((status ? status : $$?)); \
+	exit $$status
 
 test-fast: setup stack-deps
-	$(VENV)/bin/pytest -m "not slow"
+	$(VENV)/bin/pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(VENV)/bin/ruff check .
