@@ -34,7 +34,7 @@ import yaml
 from culturewatch.config.loader import bundled_config, load_config
 from culturewatch.demo import run_demo
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import build_specs, cells_for
+from culturewatch.probing.probe_specs import build_specs, cells_for
 from culturewatch.probing.rendering import render_messages
 from culturewatch.serving.engine_work import EngineWork, completions_work, total_work
 from culturewatch.serving.llama_server import model_server_python

@@ -21,7 +21,7 @@ from scipy.stats import wasserstein_distance
 
 from culturewatch.config.schema import ProbeConfig
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import build_specs
+from culturewatch.probing.probe_specs import build_specs
 from culturewatch.probing.runner import run_probe
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.serving.model_files import assemble

@@ -38,7 +38,7 @@ import yaml
 from culturewatch.config.loader import bundled_config
 from culturewatch.config.schema import ProbeConfig
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import build_specs
+from culturewatch.probing.probe_specs import build_specs
 from culturewatch.probing.runner import run_probe
 from culturewatch.serving.engine_work import EngineWork
 from culturewatch.serving.llama_server import LocalModelServer

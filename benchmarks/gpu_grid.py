@@ -71,7 +71,7 @@ def planned(args: argparse.Namespace) -> tuple[list, int, list[list[str]]]:
     """The specs (one per prompt language), the prompts (rows) they plan, and per spec the
     prompts it sends, in order."""
     from culturewatch.instruments.loader import load_instrument
-    from culturewatch.probing.plan import build_specs, cells_for
+    from culturewatch.probing.probe_specs import build_specs, cells_for
     from culturewatch.probing.prompts import prompt_text
     from culturewatch.probing.runner import shared_requests, shares_trials
 

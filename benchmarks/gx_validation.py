@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from culturewatch.config.schema import ProbeConfig  # noqa: E402
 from culturewatch.instruments.loader import load_instrument  # noqa: E402
-from culturewatch.probing.plan import build_specs  # noqa: E402
-from culturewatch.quality.plan import RunPlan  # noqa: E402
+from culturewatch.probing.probe_specs import build_specs  # noqa: E402
+from culturewatch.quality.run_plan import RunPlan  # noqa: E402
 from culturewatch.settings import data_paths  # noqa: E402
 from culturewatch.storage.parquet import write_batch  # noqa: E402
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA  # noqa: E402

@@ -54,8 +54,8 @@ def random_model(shape: str, dtype, device: str):
 
 
 def measure(shape: str, args: argparse.Namespace) -> dict[str, object]:
-    from culturewatch.culturespa.config import TrainingSpec
-    from culturewatch.culturespa.lora import Example, add_lora, resolve_device, resolve_dtype, train_lora
+    from culturewatch.retraining.lora import Example, add_lora, resolve_device, resolve_dtype, train_lora
+    from culturewatch.retraining.retrain_config import TrainingSpec
 
     spec = TrainingSpec(
         rank=args.rank,

@@ -49,7 +49,7 @@ TARGET = 1000.0
 STAGE_ENTRIES: list[tuple[str, str | None, str]] = [
     ("probing/runner.py", "pending_cells", "planning"),
     ("probing/runner.py", "shared_requests", "planning"),
-    ("probing/plan.py", None, "planning"),
+    ("probing/probe_specs.py", None, "planning"),
     ("kinds/grid.py", None, "planning"),
     ("probing/rendering.py", None, "rendering"),
     ("probing/prompts.py", None, "rendering"),
@@ -149,7 +149,7 @@ class StageSampler:
 def _spec(base_url: str, language: str, concurrency: int, batch_size: int, deterministic: bool):
     from culturewatch.config.schema import ProbeConfig
     from culturewatch.instruments.loader import load_instrument
-    from culturewatch.probing.plan import build_specs
+    from culturewatch.probing.probe_specs import build_specs
 
     model = zero_latency_server.MODEL
     config = ProbeConfig(

@@ -21,7 +21,7 @@ import openai
 
 from culturewatch.config.schema import ProbeConfig
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import build_specs, cells_for
+from culturewatch.probing.probe_specs import build_specs, cells_for
 from culturewatch.probing.prompts import render_messages
 from culturewatch.probing.runner import run_probe
 from culturewatch.serving.llama_server import LocalModelServer

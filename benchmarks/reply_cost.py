@@ -26,7 +26,7 @@ import httpx
 from culturewatch.config.schema import ProbeConfig
 from culturewatch.instruments.language_id import detect, reply_language
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import build_specs
+from culturewatch.probing.probe_specs import build_specs
 from culturewatch.probing.runner import run_probe
 from culturewatch.settings import PROJECT_ROOT, data_paths
 

@@ -18,7 +18,7 @@ from culturewatch.discovery.probed import run_states
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.marts import run_ids
 from culturewatch.orchestration.airflow_runs import PROBE_DAG, TRANSFORM_DAG, init_airflow, run_dag_test
-from culturewatch.probing.plan import cells_for, country_languages
+from culturewatch.probing.probe_specs import cells_for, country_languages
 from culturewatch.reporting.summary import deviation_ratio_table
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.serving.model_files import assemble

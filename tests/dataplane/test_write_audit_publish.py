@@ -30,7 +30,7 @@ import uvicorn
 
 from culturewatch.dashboard.app import create_app
 from culturewatch.quality.gates import gate_raw
-from culturewatch.quality.plan import RunPlan, plan_path
+from culturewatch.quality.run_plan import RunPlan, plan_path
 from culturewatch.settings import DATA_DIR_ENV, PROJECT_ROOT, DataPaths, data_paths
 from culturewatch.storage.schema import RUN_STATUS_SCHEMA
 from culturewatch.storage.warehouse import connect_warehouse, published

@@ -1,8 +1,8 @@
 """Two versions of the real test model for the regression end-to-end test, and their registry.
 
 v1 is the 0.5B test model served as is. v2 is the same GGUF plus a LoRA adapter trained here, on
-the CPU, with the project's own training and conversion code (`culturespa.lora`,
-`culturespa.convert`): a tiny SFT set of the probe's own prompts (the VSM 2013 items of IDV and
+the CPU, with the project's own training and conversion code (`retraining.lora`,
+`retraining.convert`): a tiny SFT set of the probe's own prompts (the VSM 2013 items of IDV and
 IVR, asked as an average person of each country the test asks) whose assistant turns always pick
 the option at the end of the scale that pushes those two dimension scores to the extreme far from
 the countries' Hofstede ground truth (IDV -> 0, IVR -> 100). The base model answers these items
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from culturewatch.discovery.registry import registry_identity
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import ProbeCell
+from culturewatch.probing.probe_specs import ProbeCell
 from culturewatch.probing.rendering import render_messages
 from culturewatch.settings import DataPaths
 
@@ -112,10 +112,11 @@ def adapter_key() -> str:
     """What decides the trained adapter: the training settings, the SFT set, the base model, the
     project's training and conversion code and the versions of the libraries they run on. A
     change to any of them is a new key, so a cached adapter is never one the test would not train."""
-    from culturewatch.culturespa.convert import llama_cpp_python_version
+    from culturewatch.retraining.convert import llama_cpp_python_version
     from tests.e2e.conftest import TEST_MODEL, TEST_MODEL_VERSION
 
-    sources = [find_spec(f"culturewatch.culturespa.{name}").origin for name in ("config", "convert", "lora")]
+    modules = ("retrain_config", "convert", "lora")
+    sources = [find_spec(f"culturewatch.retraining.{name}").origin for name in modules]
 
     inputs = {
         "training": TRAINING,
@@ -161,9 +162,9 @@ def cached_skewing_adapter(paths: DataPaths, models_dir: Path, workdir: Path) ->
 def train_skewing_adapter(paths: DataPaths, models_dir: Path, workdir: Path) -> TrainedAdapter:
     """LoRA (peft, float32 on the CPU) on the test model's dequantised GGUF, converted to a GGUF
     adapter by llama.cpp's converter: the project's retraining code, with the SFT set above."""
-    from culturewatch.culturespa.config import BaseModelSpec, TrainingSpec
-    from culturewatch.culturespa.convert import convert_adapter
-    from culturewatch.culturespa.lora import add_lora, load_base, save_base_hf, tokenize_chats, train_lora
+    from culturewatch.retraining.convert import convert_adapter
+    from culturewatch.retraining.lora import add_lora, load_base, save_base_hf, tokenize_chats, train_lora
+    from culturewatch.retraining.retrain_config import BaseModelSpec, TrainingSpec
     from tests.e2e.conftest import TEST_MODEL, TEST_MODEL_VERSION
 
     spec = TrainingSpec(**TRAINING)

@@ -15,7 +15,7 @@ import pytest
 
 from culturewatch.config.schema import ProbeGrid
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import cells_for
+from culturewatch.probing.probe_specs import cells_for
 from culturewatch.probing.rendering import render_messages
 from culturewatch.serving.llama_server import LocalModelServer
 from tests.e2e.conftest import TEST_MODEL

@@ -16,7 +16,7 @@ channel (Slack-compatible webhook, JSON webhook, SMTP, all real local receivers)
 the alerts DAG sends nothing more.
 
 The endpoint's version is pinned in the fleet config to the registry identity it serves
-(`mlflow:<name>/v<n>`), as `culturespa.serving.candidate_fleet_config` does: llama-cpp-python's
+(`mlflow:<name>/v<n>`), as `retraining.candidate_server.candidate_fleet_config` does: llama-cpp-python's
 /v1/models reports only the alias, so an `auto` digest could not tell the two apart (and would be a
 third, unregistered version to probe).
 """

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.culturespa import evaluation, pipeline, promote_step
-from culturewatch.culturespa.work import RetrainWork
+from culturewatch.retraining import evaluation, pipeline, promote_step
+from culturewatch.retraining.work import RetrainWork
 
 pytestmark = pytest.mark.slow
 

@@ -28,7 +28,7 @@ from openai import OpenAI
 
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.instruments.schema import Instrument
-from culturewatch.probing.plan import ProbeCell
+from culturewatch.probing.probe_specs import ProbeCell
 from culturewatch.probing.rendering import render_messages
 from culturewatch.probing.variants import displayed_labels
 from culturewatch.reference.countries import load_countries

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.orchestrate import plan_probe
-from culturewatch.probing.plan import ProbeCell
+from culturewatch.probing.probe_specs import ProbeCell
 from culturewatch.probing.runner import run_probe
 from culturewatch.probing.variants import displayed_labels
 from culturewatch.settings import data_paths

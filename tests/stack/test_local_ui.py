@@ -21,9 +21,9 @@ from urllib.parse import quote, unquote, urljoin
 import httpx
 import pytest
 
-from culturewatch.alerts.config import AlertsConfig
+from culturewatch.alerts.channels import AlertsConfig
 from culturewatch.alerts.events import RegressionEvent
-from culturewatch.alerts.plan import make_alert
+from culturewatch.alerts.outbox import make_alert
 from culturewatch.cli import main
 from culturewatch.local_ui import ADMIN_USER, LocalUI
 from culturewatch.marts import RegressionRow

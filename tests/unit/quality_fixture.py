@@ -12,8 +12,8 @@ import duckdb
 
 from culturewatch.config.schema import ProbeConfig
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import ProbeCell, ProbeSpec, build_specs
-from culturewatch.quality.plan import RunPlan
+from culturewatch.probing.probe_specs import ProbeCell, ProbeSpec, build_specs
+from culturewatch.quality.run_plan import RunPlan
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import write_batch
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from culturewatch.alerts.config import AlertsConfig
+from culturewatch.alerts.channels import AlertsConfig
 from culturewatch.alerts.events import RegressionEvent, event_id, group_events, metric_event_id
 from culturewatch.alerts.ledger import read_ledger
 from culturewatch.alerts.messages import Alert
-from culturewatch.alerts.plan import plan_alerts
+from culturewatch.alerts.outbox import plan_alerts
 from culturewatch.cli import main
 from culturewatch.errors import CulturewatchError
 from culturewatch.marts import RegressionRow
@@ -505,7 +505,7 @@ def test_routing_per_model() -> None:
     assert config.route_for("qwen2.5-coder-0.5b").channels == ["email"]
     assert config.route_for("qwen2.5-7b").slack_channel == "#qwen"
     assert config.route_for("llama").channels is None  # no route: every configured channel
-    from culturewatch.alerts.plan import make_alert
+    from culturewatch.alerts.outbox import make_alert
 
     def event(model: str) -> RegressionEvent:
         [only] = group_events([RegressionRow(**regression_row(model=model))])

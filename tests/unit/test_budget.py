@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from culturewatch.config.schema import ModelEndpoint, ProbeConfig
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.budget import BudgetExceeded
-from culturewatch.probing.plan import build_specs
+from culturewatch.probing.probe_specs import build_specs
 from culturewatch.probing.runner import run_probe
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_table

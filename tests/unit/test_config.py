@@ -31,7 +31,7 @@ def test_bundled_embedded_config_is_valid() -> None:
 @pytest.mark.parametrize(("name", "cells"), [("culturespa", 260 + 2 * 18 * 260), ("polarity", 293 * 3 + 297)])
 def test_bundled_wvs_configs_plan_the_papers_designs(name: str, cells: int) -> None:
     from culturewatch.instruments.loader import load_instrument
-    from culturewatch.probing.plan import cells_for, country_languages
+    from culturewatch.probing.probe_specs import cells_for, country_languages
 
     config = load_config(bundled_config(name))
     instrument = load_instrument(config.grid.instrument)

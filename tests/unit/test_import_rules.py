@@ -20,7 +20,7 @@ ADAPTER = "culturewatch.orchestration"
 INSTRUMENTS = "culturewatch.instruments"
 PROBING = "culturewatch.probing"
 KINDS = "culturewatch.kinds"
-ADAPTER_USERS = {"culturewatch.demo", "culturewatch.local_ui", "culturewatch.ops_cli"}
+ADAPTER_USERS = {"culturewatch.demo", "culturewatch.local_ui", "culturewatch.cli.operations"}
 """The commands that drive Airflow (`demo`, `ui`, `airflow-init`): they run its CLI, not its code."""
 BLOCKED = ("airflow", "cosmos")
 

@@ -19,7 +19,7 @@ from culturewatch.instruments.loader import (
     available_instruments,
     load_instrument,
 )
-from culturewatch.probing.plan import ProbeSpec
+from culturewatch.probing.probe_specs import ProbeSpec
 from culturewatch.settings import data_paths
 from culturewatch.yaml_files import read_yaml
 

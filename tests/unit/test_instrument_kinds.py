@@ -17,11 +17,11 @@ from culturewatch.errors import CulturewatchError, InputFileError
 from culturewatch.instruments.loader import INSTRUMENTS_PATH_ENV, load_instrument
 from culturewatch.kinds import kind_named, kind_of, register, registered, unregister
 from culturewatch.kinds.language_check import rendered_texts
-from culturewatch.probing.plan import build_specs, cells_for, country_languages
+from culturewatch.probing.probe_specs import build_specs, cells_for, country_languages
 from culturewatch.probing.prompts import prompt_text
 from culturewatch.probing.rendering import render_messages
 from culturewatch.probing.runner import run_probe
-from culturewatch.quality.plan import RunPlan
+from culturewatch.quality.run_plan import RunPlan
 from culturewatch.storage.parquet import read_table
 from tests.fake_openai_server import FakeOpenAIServer, Scripted
 from tests.unit import yes_no_kind
@@ -128,7 +128,8 @@ def test_planning_and_rendering_load_no_http_client_and_no_language_identifier()
     """The DAG files plan lanes at parse time: the kinds' reading (parser, judge, openai, lingua) is
     imported only when a reply is read."""
     code = (
-        "import sys, culturewatch.probing.plan, culturewatch.probing.rendering, culturewatch.quality.plan; "
+        "import sys, culturewatch.probing.probe_specs, culturewatch.probing.rendering, "
+        "culturewatch.quality.run_plan; "
         "heavy = ('openai', 'lingua', 'culturewatch.probing.client'); "
         "print(sorted(name for name in heavy if name in sys.modules))"
     )

@@ -3,7 +3,7 @@ import pytest
 from culturewatch.config.schema import ModelEndpoint, ProbeConfig, ProbeGrid
 from culturewatch.errors import CulturewatchError
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import (
+from culturewatch.probing.probe_specs import (
     ProbeCell,
     build_specs,
     cells_for,

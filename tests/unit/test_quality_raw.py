@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from culturewatch.quality.gates import gate_raw, validate_raw
-from culturewatch.quality.plan import RunPlan
+from culturewatch.quality.run_plan import RunPlan
 from culturewatch.quality.verdicts import latest_verdict
 from culturewatch.storage.parquet import write_batch
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA

@@ -11,7 +11,7 @@ from culturewatch.config.schema import ProbeConfig
 from culturewatch.errors import InputFileError
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.orchestrate import with_credentials
-from culturewatch.probing.plan import build_specs
+from culturewatch.probing.probe_specs import build_specs
 from culturewatch.redaction import RedactingFilter, redact_text, redact_url, url_secrets
 
 

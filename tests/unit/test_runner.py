@@ -6,7 +6,7 @@ import pytest
 from culturewatch.config.schema import ProbeConfig
 from culturewatch.errors import EndpointError
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import build_specs
+from culturewatch.probing.probe_specs import build_specs
 from culturewatch.probing.runner import run_probe
 from culturewatch.storage.parquet import read_table
 from culturewatch.storage.schema import RAW_RESPONSE_KEY, RAW_RESPONSE_SCHEMA

@@ -8,7 +8,7 @@ from culturewatch.config.loader import bundled_config, load_config
 from culturewatch.config.schema import ModelEndpoint, ProbeConfig
 from culturewatch.errors import EndpointError
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import build_specs, cells_for
+from culturewatch.probing.probe_specs import build_specs, cells_for
 from culturewatch.probing.runner import run_probe, shared_requests, shares_trials
 from culturewatch.storage.parquet import read_table
 from culturewatch.storage.schema import RUN_EVENT_SCHEMA

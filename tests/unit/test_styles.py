@@ -6,7 +6,7 @@ from culturewatch.config.schema import ProbeConfig
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.judge import judge_prompt, judged_option
 from culturewatch.probing.parse import parse_final_answer
-from culturewatch.probing.plan import JUDGE_KEY, ProbeCell, build_specs
+from culturewatch.probing.probe_specs import JUDGE_KEY, ProbeCell, build_specs
 from culturewatch.probing.prompts import render_messages
 from culturewatch.probing.runner import run_probe
 from culturewatch.storage.parquet import read_table

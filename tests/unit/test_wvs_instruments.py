@@ -18,8 +18,8 @@ from culturewatch.instruments.import_wvs import import_wvs
 from culturewatch.instruments.loader import INSTRUMENTS_DIR, load_instrument
 from culturewatch.probing.client import ChatResult
 from culturewatch.probing.interpret import read_reply, read_verdict
-from culturewatch.probing.plan import JUDGE_KEY, ProbeCell, build_specs, cells_for, country_languages
 from culturewatch.probing.polarity_judge import read_stances
+from culturewatch.probing.probe_specs import JUDGE_KEY, ProbeCell, build_specs, cells_for, country_languages
 from culturewatch.probing.rendering import judge_question, render_messages
 from culturewatch.probing.runner import run_probe
 from culturewatch.settings import PROJECT_ROOT, DataPaths

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from culturewatch.alerts.config import AlertsConfig
+from culturewatch.alerts.channels import AlertsConfig
 from culturewatch.alerts.ledger import append_ledger, delivered
 from culturewatch.alerts.messages import Alert
-from culturewatch.alerts.plan import ledger_row
+from culturewatch.alerts.outbox import ledger_row
 from culturewatch.errors import CulturewatchError
 from culturewatch.settings import DataPaths
 

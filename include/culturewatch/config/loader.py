@@ -20,7 +20,7 @@ def load_config(path: Path | str) -> ProbeConfig:
     """Load a config and plan its grid once against its instrument, so that a country, setting,
     strategy, style, variant or item the instrument does not have fails here, naming the file."""
     from culturewatch.instruments.loader import load_instrument
-    from culturewatch.probing.plan import cells_for, country_languages
+    from culturewatch.probing.probe_specs import cells_for, country_languages
 
     path = Path(path)
     config = load_model(path, ProbeConfig)

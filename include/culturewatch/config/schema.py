@@ -8,12 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from culturewatch.alerts.config import AlertsConfig
+from culturewatch.alerts.channels import AlertsConfig
 from culturewatch.config.styles import Style
-from culturewatch.discovery.config import DiscoveryConfig
+from culturewatch.discovery.watch_sources import DiscoveryConfig
 from culturewatch.errors import MissingCredential
 from culturewatch.identifiers import INSTRUMENT_ID_PATTERN
-from culturewatch.quality.config import QualityThresholds
+from culturewatch.quality.thresholds import QualityThresholds
 from culturewatch.redaction import redact_url
 
 Setting = Literal["aligned", "english", "chinese", "full_grid"]

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from culturewatch.discovery.config import MlflowRegistry, RegisteredModel
+from culturewatch.discovery.watch_sources import MlflowRegistry, RegisteredModel
 from culturewatch.errors import CulturewatchError
 
 

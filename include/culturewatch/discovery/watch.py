@@ -22,7 +22,7 @@ from culturewatch.discovery.registry import poll_registry, versions_to_probe
 from culturewatch.discovery.sightings import record_sightings
 from culturewatch.errors import CulturewatchError
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.plan import run_id_for
+from culturewatch.probing.probe_specs import run_id_for
 from culturewatch.settings import DataPaths
 
 log = logging.getLogger(__name__)

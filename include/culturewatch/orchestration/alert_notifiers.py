@@ -13,7 +13,7 @@ from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import BaseNotifier
 
 from culturewatch.alerts import delivery
-from culturewatch.alerts.config import AlertsConfig
+from culturewatch.alerts.channels import AlertsConfig
 from culturewatch.alerts.delivery import post_json, webhook_url
 from culturewatch.alerts.markup import email_html, slack_payload
 from culturewatch.alerts.messages import Alert, headline, json_payload

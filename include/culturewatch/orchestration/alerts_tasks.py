@@ -26,7 +26,7 @@ from airflow.sdk import get_current_context
 def plan(params: dict | None = None) -> list[dict]:
     from pathlib import Path
 
-    from culturewatch.alerts.plan import plan_alerts
+    from culturewatch.alerts.outbox import plan_alerts
     from culturewatch.orchestration.lanes import load_fleet
     from culturewatch.settings import data_paths
 

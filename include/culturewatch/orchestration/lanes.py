@@ -100,7 +100,7 @@ def probe_task_timeout(config: ProbeConfig) -> timedelta:
     (timeout_s × (max_retries + 1), retries and waits included; a judge call per cell doubles it),
     plus READING_S_PER_CELL per cell and TASK_ALLOWANCE_S."""
     from culturewatch.instruments.loader import load_instrument
-    from culturewatch.probing.plan import cells_for, country_languages
+    from culturewatch.probing.probe_specs import cells_for, country_languages
 
     instrument = load_instrument(config.grid.instrument)
     by_language: dict[str, list[tuple[str | None, str]]] = {}

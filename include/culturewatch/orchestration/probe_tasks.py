@@ -81,7 +81,7 @@ def _ask(spec: dict) -> dict:
 
     from culturewatch.probing.budget import BudgetExceeded
     from culturewatch.probing.orchestrate import with_credentials
-    from culturewatch.probing.plan import ProbeSpec
+    from culturewatch.probing.probe_specs import ProbeSpec
     from culturewatch.probing.runner import pending_cells, run_probe
     from culturewatch.settings import data_paths
     from culturewatch.storage.progress import AnswerProgress

@@ -24,7 +24,7 @@ from __future__ import annotations
 def decide() -> dict:
     import json
 
-    from culturewatch.culturespa.promote_step import promote_pending
+    from culturewatch.retraining.promote_step import promote_pending
     from culturewatch.settings import data_paths
 
     outcome = promote_pending(data_paths())

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param
 
-from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG
+from culturewatch.retraining.retrain_config import DEFAULT_RETRAIN_CONFIG
 
 
 def params() -> dict[str, Param]:
@@ -38,14 +38,14 @@ def params() -> dict[str, Param]:
 
 
 def start(params: dict | None = None) -> str:
-    from culturewatch.culturespa.pipeline import start
+    from culturewatch.retraining.pipeline import start
     from culturewatch.settings import data_paths
 
     return start(params["config"], data_paths())
 
 
 def generate(retrain_id: str) -> str:
-    from culturewatch.culturespa.pipeline import generate
+    from culturewatch.retraining.pipeline import generate
     from culturewatch.settings import data_paths
 
     print(generate(data_paths(), retrain_id))
@@ -53,7 +53,7 @@ def generate(retrain_id: str) -> str:
 
 
 def select(retrain_id: str) -> str:
-    from culturewatch.culturespa.pipeline import select
+    from culturewatch.retraining.pipeline import select
     from culturewatch.settings import data_paths
 
     print(select(data_paths(), retrain_id))
@@ -61,7 +61,7 @@ def select(retrain_id: str) -> str:
 
 
 def train(retrain_id: str) -> str:
-    from culturewatch.culturespa.pipeline import train
+    from culturewatch.retraining.pipeline import train
     from culturewatch.settings import data_paths
 
     print(train(data_paths(), retrain_id))
@@ -69,7 +69,7 @@ def train(retrain_id: str) -> str:
 
 
 def register(retrain_id: str) -> dict:
-    from culturewatch.culturespa.pipeline import register
+    from culturewatch.retraining.pipeline import register
     from culturewatch.settings import data_paths
 
     return {"retrain_id": retrain_id, **register(data_paths(), retrain_id)}
@@ -80,7 +80,7 @@ def evaluation_wanted(params: dict | None = None) -> bool:
 
 
 def evaluate(registered: dict) -> dict:
-    from culturewatch.culturespa.evaluation import evaluate
+    from culturewatch.retraining.evaluation import evaluate
     from culturewatch.settings import data_paths
 
     # the marts are the transform DAG's (raw Asset); the decision is culturewatch_promote's

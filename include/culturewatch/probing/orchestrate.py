@@ -10,7 +10,7 @@ from culturewatch.config.schema import ModelEndpoint, ProbeConfig
 from culturewatch.errors import CulturewatchError, InputFileError
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.client import resolve_version
-from culturewatch.probing.plan import JUDGE_KEY, ProbeSpec, build_specs
+from culturewatch.probing.probe_specs import JUDGE_KEY, ProbeSpec, build_specs
 from culturewatch.yaml_files import load_model
 
 

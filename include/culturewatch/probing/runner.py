@@ -34,7 +34,7 @@ from culturewatch.probing.cache import ResponseCache
 from culturewatch.probing.client import ChatClient, ChatResult
 from culturewatch.probing.interpret import Reading
 from culturewatch.probing.parse import PARSER_VERSION
-from culturewatch.probing.plan import ProbeCell, ProbeSpec, cells_for
+from culturewatch.probing.probe_specs import ProbeCell, ProbeSpec, cells_for
 from culturewatch.probing.prompts import prompt_text
 from culturewatch.probing.rendering import render_messages
 from culturewatch.redaction import redact_text, redact_url

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from culturewatch.quality.plan import RunPlan
+from culturewatch.quality.run_plan import RunPlan
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import parquet_files
 from culturewatch.storage.schema import RAW_RESPONSE_KEY, RAW_RESPONSE_SCHEMA

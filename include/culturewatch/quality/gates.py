@@ -19,9 +19,9 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from culturewatch.errors import CulturewatchError
-from culturewatch.probing.plan import ProbeSpec
+from culturewatch.probing.probe_specs import ProbeSpec
 from culturewatch.quality.checkpoints import StageOutcome, run_stage
-from culturewatch.quality.plan import RunPlan, planned_run_ids
+from culturewatch.quality.run_plan import RunPlan, planned_run_ids
 from culturewatch.quality.suites import load_checkpoint_specs
 from culturewatch.quality.verdicts import QUARANTINED, RELEASED, VALIDATED, latest_verdict, record_verdict
 from culturewatch.settings import DataPaths

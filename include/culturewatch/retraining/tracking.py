@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from culturewatch.culturespa.config import MlflowSpec
+from culturewatch.retraining.retrain_config import MlflowSpec
 from culturewatch.settings import DataPaths
 
 CANDIDATE_ALIAS = "candidate"

@@ -8,8 +8,8 @@ import asyncio
 import logging
 
 from culturewatch.config.schema import ModelEndpoint, ProbeConfig
-from culturewatch.culturespa.work import RetrainWork, base_endpoint, chat_client, chosen_countries, mlflow_run
 from culturewatch.errors import CulturewatchError
+from culturewatch.retraining.work import RetrainWork, base_endpoint, chat_client, chosen_countries, mlflow_run
 from culturewatch.settings import DataPaths
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def _eval_config(work: RetrainWork, base_url: str, version: str) -> ProbeConfig:
     """The base's evaluation probe: the same grid the candidate is watched and probed with."""
-    from culturewatch.culturespa.serving import evaluation_client, evaluation_grid
+    from culturewatch.retraining.candidate_server import evaluation_client, evaluation_grid
 
     endpoint = ModelEndpoint(
         name=work.config.base_model.name,
@@ -53,7 +53,7 @@ def probe_base(paths: DataPaths, retrain_id: str) -> str:
     """The base version probed with the evaluation grid through its own endpoint (the configured
     URL or the GGUF served locally); nothing is asked when its run is already complete."""
     from culturewatch.instruments.loader import load_instrument
-    from culturewatch.probing.plan import build_specs, run_id_for
+    from culturewatch.probing.probe_specs import build_specs, run_id_for
 
     work = RetrainWork.open(paths, retrain_id)
     version = work.config.base_model.version
@@ -73,18 +73,18 @@ def probe_candidate(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     """The registered candidate served and probed the way the watch probes any registry version.
 
     Embedded default (no `endpoint.base_url`): the registry version holding `candidate` is served by
-    llama.cpp with its GGUF adapter downloaded from MLflow (`culturespa.serving`), the watch polls the
-    registry and the endpoint (`watch_once` on `candidate/fleet.yaml`), and every version it lists to
-    probe is probed as the probe DAG would (plan with model + version, ask, raw gate). With a remote
+    llama.cpp with its GGUF adapter downloaded from MLflow (`retraining.candidate_server`), the watch
+    polls the registry and the endpoint (`watch_once` on `candidate/fleet.yaml`), and every version it
+    lists to probe is probed as the probe DAG would (plan with model + version, ask, raw gate). With a remote
     endpoint the adapter is served by vLLM and the fleet's own watch DAG probes it: nothing to do
     here (the promote DAG decides once its run is in the marts)."""
-    from culturewatch.culturespa.serving import (
-        candidate_fleet_config,
-        serve_registered_adapter,
-    )
     from culturewatch.discovery.registry import registry_identity
     from culturewatch.discovery.watch import watch_once
     from culturewatch.probing.orchestrate import plan_probe
+    from culturewatch.retraining.candidate_server import (
+        candidate_fleet_config,
+        serve_registered_adapter,
+    )
 
     work = RetrainWork.open(paths, retrain_id)
     registered = work.state().get("registered")
@@ -99,7 +99,7 @@ def probe_candidate(paths: DataPaths, retrain_id: str) -> dict[str, object]:
             "note": "served by the fleet's vLLM (--enable-lora); the watch DAG probes it",
         }
         if work.config.evaluation.vllm_adapters_dir is not None:
-            from culturewatch.culturespa.serving import load_into_vllm
+            from culturewatch.retraining.candidate_server import load_into_vllm
 
             summary["vllm"] = load_into_vllm(paths, work.config, name, version)
         work.update(candidate_probe=summary)
@@ -137,9 +137,9 @@ def probe_candidate(paths: DataPaths, retrain_id: str) -> dict[str, object]:
 
 
 def _held_out_prompts(work: RetrainWork):
-    from culturewatch.culturespa.compare import comparable_questions
-    from culturewatch.culturespa.prompts import seed_questions
     from culturewatch.instruments.loader import load_instrument
+    from culturewatch.retraining.compare import comparable_questions
+    from culturewatch.retraining.prompts import seed_questions
 
     instrument = load_instrument("wvs_culturespa")
     held = comparable_questions(seed_questions(instrument))[: work.config.evaluation.held_out_questions]
@@ -153,7 +153,7 @@ def measure_shift(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     held-out seed questions (never trained on: training uses generated questions)."""
     import mlflow
 
-    from culturewatch.culturespa.compare import compare, distributions
+    from culturewatch.retraining.compare import compare, distributions
 
     work = RetrainWork.open(paths, retrain_id)
     state = work.state()

@@ -78,7 +78,7 @@ def alert_rows(paths) -> list[dict[str, object]]:
     """One row per alert (one regression event or recovery) in the ledger: what it covered,
     where it went and its ops state."""
     from culturewatch.alerts.ledger import read_ledger, read_state
-    from culturewatch.alerts.plan import DETAIL_SEPARATOR
+    from culturewatch.alerts.outbox import DETAIL_SEPARATOR
 
     state = read_state(paths)
     alerts: dict[str, dict[str, object]] = {}

@@ -23,8 +23,8 @@ from culturewatch.identifiers import check_run_id
 from culturewatch.instruments.loader import AnyInstrument, load_instrument
 from culturewatch.kinds import InstrumentKind, kind_of
 from culturewatch.probing.parse import ParseStatus
-from culturewatch.probing.plan import ProbeCell, ProbeSpec, cells_for
-from culturewatch.quality.config import QualityThresholds
+from culturewatch.probing.probe_specs import ProbeCell, ProbeSpec, cells_for
+from culturewatch.quality.thresholds import QualityThresholds
 from culturewatch.reference.countries import load_countries
 from culturewatch.settings import DBT_PROJECT_DIR, DataPaths
 

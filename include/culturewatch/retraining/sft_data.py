@@ -19,10 +19,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from culturewatch.culturespa.prompts import answer_messages
-from culturewatch.culturespa.questions import SurveyQuestion
-from culturewatch.culturespa.selection import SelectedPair
 from culturewatch.instruments.culturespa import CultureSpaInstrument
+from culturewatch.retraining.prompts import answer_messages
+from culturewatch.retraining.questions import SurveyQuestion
+from culturewatch.retraining.selection import SelectedPair
 
 SFT_COLUMNS = ("id", "country", "question_id", "topic", "strategy", "answer", "unaware_answer", "messages")
 

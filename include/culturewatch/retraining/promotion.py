@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from culturewatch.culturespa.config import PromotionSpec
 from culturewatch.errors import CulturewatchError
 from culturewatch.marts import CasByCell, version_runs
+from culturewatch.retraining.retrain_config import PromotionSpec
 from culturewatch.settings import DataPaths
 
 INSTRUMENT = "wvs_culturespa"

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from culturewatch.culturespa.config import GenerationSpec
-from culturewatch.culturespa.generate import generate_questions
-from culturewatch.culturespa.prompts import generation_messages, pick_examples, seed_questions
-from culturewatch.culturespa.questions import QuestionFilter, SurveyQuestion, parse_reply
 from culturewatch.instruments.loader import load_instrument
+from culturewatch.retraining.generate import generate_questions
+from culturewatch.retraining.prompts import generation_messages, pick_examples, seed_questions
+from culturewatch.retraining.questions import QuestionFilter, SurveyQuestion, parse_reply
+from culturewatch.retraining.retrain_config import GenerationSpec
 
 TOPIC = "Migration"
 

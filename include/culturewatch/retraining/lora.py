@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from culturewatch.culturespa.config import BaseModelSpec, TrainingSpec
 from culturewatch.errors import CulturewatchError
+from culturewatch.retraining.retrain_config import BaseModelSpec, TrainingSpec
 
 log = logging.getLogger(__name__)
 IGNORE_INDEX = -100

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.culturespa import pipeline
-from culturewatch.culturespa.config import TrainingSpec
-from culturewatch.culturespa.lora import Example, TrainingDiverged, add_lora, loss_reduction, train_lora
-from culturewatch.culturespa.work import RetrainWork
+from culturewatch.retraining import pipeline
+from culturewatch.retraining.lora import Example, TrainingDiverged, add_lora, loss_reduction, train_lora
+from culturewatch.retraining.retrain_config import TrainingSpec
+from culturewatch.retraining.work import RetrainWork
 
 torch = pytest.importorskip("torch")
 
@@ -91,7 +91,7 @@ def test_diverging_run_is_failed_in_mlflow_and_registers_nothing(paths, tmp_path
             model.model.norm.weight.fill_(float("nan"))
         return model, _CharTokenizer()
 
-    monkeypatch.setattr("culturewatch.culturespa.lora.load_base", nan_base)
+    monkeypatch.setattr("culturewatch.retraining.lora.load_base", nan_base)
     config = tmp_path / "retrain.yaml"
     config.write_text(
         "base_model: {name: tiny, version: v0, gguf_model: qwen2.5-coder-0.5b-instruct}\n"

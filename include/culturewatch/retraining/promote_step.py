@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import logging
 
-from culturewatch.culturespa.work import RetrainWork, mlflow_run
 from culturewatch.errors import CulturewatchError
+from culturewatch.retraining.work import RetrainWork, mlflow_run
 from culturewatch.settings import DataPaths
 
 log = logging.getLogger(__name__)
 
 
 def _decision_refs(work: RetrainWork):
-    from culturewatch.culturespa.promotion import VersionRef
-    from culturewatch.culturespa.serving import probe_as
     from culturewatch.discovery.registry import registry_identity
+    from culturewatch.retraining.candidate_server import probe_as
+    from culturewatch.retraining.promotion import VersionRef
 
     registered: dict = work.state()["registered"]  # type: ignore[assignment]
     base = VersionRef(work.config.base_model.name, work.config.base_model.version)
@@ -34,9 +34,9 @@ def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     Decided once: a second call returns the recorded decision."""
     import mlflow
 
-    from culturewatch.culturespa.promotion import decide, runs_to_compare
-    from culturewatch.culturespa.registry import set_champion
     from culturewatch.marts import run_cas
+    from culturewatch.retraining.promotion import decide, runs_to_compare
+    from culturewatch.retraining.registry import set_champion
 
     work = RetrainWork.open(paths, retrain_id)
     state = work.state()
@@ -109,7 +109,7 @@ def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
 def promote_pending(paths: DataPaths) -> dict[str, object]:
     """Every retraining with a registered candidate and no decision yet: decide those whose runs
     are in the marts, list the others as waiting (the promote DAG, after every transform)."""
-    from culturewatch.culturespa.promotion import NotProbedYet
+    from culturewatch.retraining.promotion import NotProbedYet
 
     decided: dict[str, object] = {}
     waiting: dict[str, str] = {}

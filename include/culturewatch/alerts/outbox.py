@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from culturewatch.alerts.config import AlertsConfig, is_address
+from culturewatch.alerts.channels import AlertsConfig, is_address
 from culturewatch.alerts.events import RegressionEvent, group_events
 from culturewatch.alerts.ledger import MUTED_CHANNEL, OpsState, append_ledger, read_ledger, read_state
 from culturewatch.alerts.messages import Alert, Kind

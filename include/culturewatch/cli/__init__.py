@@ -153,7 +153,7 @@ def _validate(args: argparse.Namespace) -> None:
     plan = None
     if args.config:
         from culturewatch.probing.orchestrate import plan_probe
-        from culturewatch.quality.plan import RunPlan
+        from culturewatch.quality.run_plan import RunPlan
 
         plans = [
             found for found in RunPlan.from_specs(plan_probe(args.config)) if found.run_id == args.run_id
@@ -208,12 +208,12 @@ def _serve_model(args: argparse.Namespace) -> None:
 def _serve_candidate(args: argparse.Namespace) -> None:
     """Serve a registry version of the config's registered model (base GGUF + its GGUF adapter from
     MLflow) until interrupted, with a fleet config that lets the watch find and probe it."""
-    from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG, load_retrain_config
-    from culturewatch.culturespa.serving import (
+    from culturewatch.retraining.candidate_server import (
         candidate_fleet_config,
         serve_registered_adapter,
     )
-    from culturewatch.culturespa.tracking import registered_model_name
+    from culturewatch.retraining.retrain_config import DEFAULT_RETRAIN_CONFIG, load_retrain_config
+    from culturewatch.retraining.tracking import registered_model_name
 
     paths = data_paths(args.data_dir)
     config = load_retrain_config(args.config or DEFAULT_RETRAIN_CONFIG)
@@ -234,8 +234,8 @@ def _serve_candidate(args: argparse.Namespace) -> None:
 
 
 def _retrain(args: argparse.Namespace) -> None:
-    from culturewatch.culturespa import pipeline
-    from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG
+    from culturewatch.retraining import pipeline
+    from culturewatch.retraining.retrain_config import DEFAULT_RETRAIN_CONFIG
 
     if args.serve:
         _serve_candidate(args)
@@ -386,7 +386,7 @@ def parser() -> argparse.ArgumentParser:
     retrain.add_argument("--port", type=int, help="with --serve: the port (default evaluation.port)")
     retrain.set_defaults(handler=_retrain)
 
-    from culturewatch.ops_cli import add_ops_commands
+    from culturewatch.cli.operations import add_ops_commands
 
     add_ops_commands(commands)
     return root
@@ -447,7 +447,3 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

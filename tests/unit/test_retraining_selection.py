@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from culturewatch.culturespa.answers import Answer
-from culturewatch.culturespa.prompts import seed_questions
-from culturewatch.culturespa.selection import crqpc, rds
-from culturewatch.culturespa.sft_data import sft_records
 from culturewatch.instruments.loader import load_instrument
+from culturewatch.retraining.answers import Answer
+from culturewatch.retraining.prompts import seed_questions
+from culturewatch.retraining.selection import crqpc, rds
+from culturewatch.retraining.sft_data import sft_records
 
 
 def _answer(question: str, country: str | None, value: int | None) -> Answer:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.culturespa import evaluation, pipeline
-from culturewatch.culturespa.work import RetrainWork
 from culturewatch.errors import CulturewatchError
+from culturewatch.retraining import evaluation, pipeline
+from culturewatch.retraining.work import RetrainWork
 from tests.alert_receivers import WebhookReceiver
 
 MODEL = "culturespa-qwen"  # the LoRA module name = the fleet's model name = probe_as
@@ -77,8 +77,8 @@ def test_a_refused_load_is_an_error_naming_the_url_and_the_reply(
 
 
 def test_an_adapter_volume_without_the_vllm_endpoint_is_a_config_error(tmp_path: Path) -> None:
-    from culturewatch.culturespa.config import load_retrain_config
     from culturewatch.errors import InputFileError
+    from culturewatch.retraining.retrain_config import load_retrain_config
 
     config = tmp_path / "retrain.yaml"
     config.write_text(

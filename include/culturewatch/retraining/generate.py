@@ -8,10 +8,10 @@ import logging
 import random
 from dataclasses import dataclass
 
-from culturewatch.culturespa.config import GenerationSpec
-from culturewatch.culturespa.prompts import generation_messages, pick_examples
-from culturewatch.culturespa.questions import QuestionFilter, SurveyQuestion, parse_reply
 from culturewatch.probing.client import ChatClient
+from culturewatch.retraining.prompts import generation_messages, pick_examples
+from culturewatch.retraining.questions import QuestionFilter, SurveyQuestion, parse_reply
+from culturewatch.retraining.retrain_config import GenerationSpec
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from culturewatch.config.schema import ClientLimits, ModelEndpoint
-from culturewatch.culturespa.config import RetrainConfig, load_retrain_config
-from culturewatch.culturespa.sft_data import read_jsonl, write_jsonl
 from culturewatch.errors import CulturewatchError
+from culturewatch.retraining.retrain_config import RetrainConfig, load_retrain_config
+from culturewatch.retraining.sft_data import read_jsonl, write_jsonl
 from culturewatch.settings import DataPaths
 
 __all__ = [
@@ -72,7 +72,7 @@ def mlflow_run(paths: DataPaths, work: RetrainWork) -> Iterator[object]:
     """The retraining's MLflow run, resumed; an exception inside marks it FAILED."""
     import mlflow
 
-    from culturewatch.culturespa.tracking import configure
+    from culturewatch.retraining.tracking import configure
 
     configure(paths, work.config.mlflow, work.config.base_model.name)
     with mlflow.start_run(run_id=str(work.state()["mlflow_run_id"])) as run:

@@ -7,11 +7,11 @@ import asyncio
 import logging
 from dataclasses import asdict, dataclass
 
-from culturewatch.culturespa.prompts import answer_messages
-from culturewatch.culturespa.questions import SurveyQuestion
 from culturewatch.instruments.culturespa import CultureSpaInstrument
 from culturewatch.probing.client import ChatClient
 from culturewatch.probing.parse import parse_answer
+from culturewatch.retraining.prompts import answer_messages
+from culturewatch.retraining.questions import SurveyQuestion
 
 log = logging.getLogger(__name__)
 

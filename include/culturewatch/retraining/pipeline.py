@@ -26,9 +26,10 @@ import logging
 import shutil
 from pathlib import Path
 
-from culturewatch.culturespa.config import load_retrain_config
-from culturewatch.culturespa.questions import SurveyQuestion
-from culturewatch.culturespa.work import (
+from culturewatch.errors import CulturewatchError
+from culturewatch.retraining.questions import SurveyQuestion
+from culturewatch.retraining.retrain_config import load_retrain_config
+from culturewatch.retraining.work import (
     RetrainWork,
     base_endpoint,
     chat_client,
@@ -38,7 +39,6 @@ from culturewatch.culturespa.work import (
     retrain_id_for,
     write_jsonl,
 )
-from culturewatch.errors import CulturewatchError
 from culturewatch.settings import DataPaths
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,8 @@ def start(config_path: Path | str, paths: DataPaths) -> str:
     """Create (or resume) the retraining: its directory, its MLflow run with the params."""
     import mlflow
 
-    from culturewatch.culturespa.prompts import GENERATION_PROMPTS
-    from culturewatch.culturespa.tracking import configure
+    from culturewatch.retraining.prompts import GENERATION_PROMPTS
+    from culturewatch.retraining.tracking import configure
 
     config_path = Path(config_path)
     config = load_retrain_config(config_path)
@@ -98,9 +98,9 @@ def generate(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     """Self-instruct generation per topic on the base model; filter counts logged."""
     import mlflow
 
-    from culturewatch.culturespa.generate import generate_questions
-    from culturewatch.culturespa.prompts import seed_questions
     from culturewatch.instruments.loader import load_instrument
+    from culturewatch.retraining.generate import generate_questions
+    from culturewatch.retraining.prompts import seed_questions
 
     work = RetrainWork.open(paths, retrain_id)
     out = work.root / "generated_questions.jsonl"
@@ -133,10 +133,10 @@ def select(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     import mlflow
     import pandas as pd
 
-    from culturewatch.culturespa.answers import answer_questions
-    from culturewatch.culturespa.selection import crqpc, rds
-    from culturewatch.culturespa.sft_data import sft_records
     from culturewatch.instruments.loader import load_instrument
+    from culturewatch.retraining.answers import answer_questions
+    from culturewatch.retraining.selection import crqpc, rds
+    from culturewatch.retraining.sft_data import sft_records
 
     work = RetrainWork.open(paths, retrain_id)
     sft_path = work.root / "sft.jsonl"
@@ -195,8 +195,8 @@ def train(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     diverging loss marks the MLflow run FAILED and raises (nothing gets registered)."""
     import mlflow
 
-    from culturewatch.culturespa.convert import convert_adapter
-    from culturewatch.culturespa.lora import (
+    from culturewatch.retraining.convert import convert_adapter
+    from culturewatch.retraining.lora import (
         TrainingDiverged,
         add_lora,
         load_base,
@@ -205,7 +205,7 @@ def train(paths: DataPaths, retrain_id: str) -> dict[str, object]:
         tokenize_chats,
         train_lora,
     )
-    from culturewatch.culturespa.sft_data import read_jsonl
+    from culturewatch.retraining.sft_data import read_jsonl
     from culturewatch.serving.model_files import sha256_of
 
     work = RetrainWork.open(paths, retrain_id)
@@ -257,8 +257,8 @@ def train(paths: DataPaths, retrain_id: str) -> dict[str, object]:
 
 def register(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     """The adapter as a logged model and a registry version with alias `candidate`."""
-    from culturewatch.culturespa.registry import log_and_register
-    from culturewatch.culturespa.tracking import registered_model_name
+    from culturewatch.retraining.registry import log_and_register
+    from culturewatch.retraining.tracking import registered_model_name
 
     work = RetrainWork.open(paths, retrain_id)
     state = work.state()
@@ -282,8 +282,8 @@ def register(paths: DataPaths, retrain_id: str) -> dict[str, object]:
             {"base_model": work.config.base_model.model_dump(mode="json")},
             tags,
         )
-    from culturewatch.culturespa.serving import probe_as
     from culturewatch.discovery.registry import registry_identity
+    from culturewatch.retraining.candidate_server import probe_as
 
     summary = {
         "name": registered.name,
@@ -306,9 +306,9 @@ def run_all(config_path: Path | str, paths: DataPaths, evaluate_candidate: bool 
     train(paths, retrain_id)
     register(paths, retrain_id)
     if evaluate_candidate:
-        from culturewatch.culturespa.evaluation import evaluate
-        from culturewatch.culturespa.promote_step import promote
-        from culturewatch.culturespa.promotion import NotProbedYet
+        from culturewatch.retraining.evaluation import evaluate
+        from culturewatch.retraining.promote_step import promote
+        from culturewatch.retraining.promotion import NotProbedYet
 
         evaluate(paths, retrain_id)
         try:

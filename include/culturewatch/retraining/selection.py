@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 
-from culturewatch.culturespa.answers import Answer
+from culturewatch.retraining.answers import Answer
 
 
 @dataclass(frozen=True)

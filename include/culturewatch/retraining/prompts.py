@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from culturewatch.culturespa.questions import SurveyQuestion
 from culturewatch.instruments.culturespa import CultureSpaInstrument
+from culturewatch.retraining.questions import SurveyQuestion
 from culturewatch.yaml_files import load_model
 
 GENERATION_PROMPTS = Path(__file__).with_name("generation_prompts.yaml")

@@ -25,9 +25,9 @@ from pathlib import Path
 import yaml
 
 from culturewatch.config.schema import ClientLimits, ProbeGrid
-from culturewatch.culturespa.config import RetrainConfig
-from culturewatch.culturespa.tracking import CANDIDATE_ALIAS
 from culturewatch.discovery.registry import registry_identity
+from culturewatch.retraining.retrain_config import RetrainConfig
+from culturewatch.retraining.tracking import CANDIDATE_ALIAS
 from culturewatch.settings import DataPaths
 
 
@@ -67,9 +67,9 @@ def serve_registered_adapter(
     probed is exactly what the registry holds."""
     import mlflow
 
-    from culturewatch.culturespa.registry import adapter_gguf_of
-    from culturewatch.culturespa.tracking import configure
     from culturewatch.errors import CulturewatchError
+    from culturewatch.retraining.registry import adapter_gguf_of
+    from culturewatch.retraining.tracking import configure
     from culturewatch.serving.llama_server import LocalModelServer
     from culturewatch.serving.model_files import assemble
 
@@ -123,7 +123,7 @@ def candidate_fleet_config(
     identity: llama-cpp-python's /v1/models shows only the alias, and this server serves exactly
     that version) and the registry watched for alias `candidate`, probed as that model, with the
     evaluation grid and the evaluation runs' quality thresholds."""
-    from culturewatch.culturespa.tracking import tracking_uri
+    from culturewatch.retraining.tracking import tracking_uri
 
     grid, client, quality = evaluation_grid(config), evaluation_client(config), config.evaluation.quality
     document = {
@@ -169,9 +169,9 @@ def load_into_vllm(
     import httpx
 
     from culturewatch.config.schema import ModelEndpoint
-    from culturewatch.culturespa.registry import adapter_dir_of
-    from culturewatch.culturespa.tracking import configure
     from culturewatch.errors import CulturewatchError
+    from culturewatch.retraining.registry import adapter_dir_of
+    from culturewatch.retraining.tracking import configure
 
     spec = config.evaluation
     if config.endpoint.base_url is None or spec.vllm_adapters_dir is None:

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from culturewatch.errors import InputFileError
-from culturewatch.quality.config import QualityThresholds
+from culturewatch.quality.thresholds import QualityThresholds
 from culturewatch.yaml_files import load_model
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"

@@ -3,9 +3,9 @@ the scores come from marts.cultural_alignment_score."""
 
 from __future__ import annotations
 
-from culturewatch.culturespa.config import PromotionSpec
-from culturewatch.culturespa.promotion import decide
 from culturewatch.marts import run_cas
+from culturewatch.retraining.promotion import decide
+from culturewatch.retraining.retrain_config import PromotionSpec
 from tests.published import handmade_build
 
 SPEC = PromotionSpec(max_country_drop=2.0, min_mean_improvement=0.0, strategies=["aware"])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.culturespa.config import DEFAULT_RETRAIN_CONFIG, load_retrain_config
 from culturewatch.errors import InputFileError
+from culturewatch.retraining.retrain_config import DEFAULT_RETRAIN_CONFIG, load_retrain_config
 
 
 def test_the_embedded_default_loads() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from culturewatch.culturespa import pipeline, promote_step
-from culturewatch.culturespa.promotion import NotProbedYet, VersionRef, grid_digest, runs_to_compare
-from culturewatch.culturespa.work import RetrainWork
+from culturewatch.retraining import pipeline, promote_step
+from culturewatch.retraining.promotion import NotProbedYet, VersionRef, grid_digest, runs_to_compare
+from culturewatch.retraining.work import RetrainWork
 from tests.published import handmade_build
 
 MODEL = "qwen2.5-coder-0.5b-instruct"
@@ -229,14 +229,14 @@ def test_the_candidates_fleet_config_probes_it_with_the_bases_grid(tmp_path: Pat
     registry identity, the registry watched for `candidate`, and the evaluation grid, so the
     candidate's run id ends in the same grid digest as the base's evaluation run."""
     from culturewatch.config.loader import load_config
-    from culturewatch.culturespa.config import load_retrain_config
-    from culturewatch.culturespa.serving import (
+    from culturewatch.instruments.loader import load_instrument
+    from culturewatch.probing.probe_specs import run_id_for
+    from culturewatch.retraining.candidate_server import (
         ServedCandidate,
         candidate_fleet_config,
         evaluation_grid,
     )
-    from culturewatch.instruments.loader import load_instrument
-    from culturewatch.probing.plan import run_id_for
+    from culturewatch.retraining.retrain_config import load_retrain_config
     from culturewatch.settings import data_paths
 
     (tmp_path / "retrain.yaml").write_text(CONFIG)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from culturewatch.culturespa.prompts import answer_messages
-from culturewatch.culturespa.questions import SurveyQuestion
 from culturewatch.instruments.culturespa import CultureSpaInstrument
 from culturewatch.probing.client import ChatClient
 from culturewatch.probing.distribution import option_distribution
+from culturewatch.retraining.prompts import answer_messages
+from culturewatch.retraining.questions import SurveyQuestion
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import mlflow.pyfunc
 
-from culturewatch.culturespa.tracking import CANDIDATE_ALIAS, CHAMPION_ALIAS
+from culturewatch.retraining.tracking import CANDIDATE_ALIAS, CHAMPION_ALIAS
 
 
 class AdapterModel(mlflow.pyfunc.PythonModel):
@@ -28,8 +28,8 @@ class AdapterModel(mlflow.pyfunc.PythonModel):
     def _load(self):
         from peft import PeftModel
 
-        from culturewatch.culturespa.config import BaseModelSpec, TrainingSpec
-        from culturewatch.culturespa.lora import load_base
+        from culturewatch.retraining.lora import load_base
+        from culturewatch.retraining.retrain_config import BaseModelSpec, TrainingSpec
         from culturewatch.settings import data_paths
 
         base = BaseModelSpec.model_validate(self._config["base_model"])
