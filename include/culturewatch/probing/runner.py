@@ -6,7 +6,9 @@ neither stall the other requests nor take more than a bounded time. A short clas
 reply (at most INLINE_READING_CHARS, culturewatch.kinds.reading) is read on the event loop, where
 it costs less than the hand-off. A run that stops for any
 reason (endpoint error, budget, interrupt, bug) gets a `failed` event saying why: it is never
-left `running`.
+left `running`. When the endpoint fails, nothing more is sent, and the requests already sent are
+awaited (each ends within its deadline) so that the answers paid for are kept; an interrupt or
+a bug cancels them at once.
 
 **Shared trials.** At temperature 0 on an endpoint declared `deterministic` (never a hosted API),
 trials whose requests are identical but for the trial's seed are asked once, as the lowest such
