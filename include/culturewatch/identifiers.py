@@ -1,6 +1,6 @@
 """Ids are data, never paths: run ids and instrument ids are checked before any path is built.
 
-A run id (`<model slug>--<version slug>--<grid digest>`, see probing.plan.run_id_for) and an
+A run id (`<model slug>--<version slug>--<grid digest>`, see probing.probe_specs.run_id_for) and an
 instrument id (`vsm2013`, `wvs_culturespa`) name one folder each; an id that could climb out of
 it (`../x`, `a/b`, an absolute path) or hide in it (`.`, a leading dot) is refused with an
 error naming what was given.

@@ -19,7 +19,7 @@ is the mart's own (metrics, tests and verdicts are defined in dbt).
 Upgrade note: until alerts were grouped by cause, an event was one metric of a version pair and
 its id hashed (model, previous_version, version, metric) (`metric_event_id`). Planning still
 honours those ids: a cause whose every metric was delivered, muted or acknowledged under its old
-per-metric id is not sent again under the new id (alerts.plan).
+per-metric id is not sent again under the new id (alerts.outbox).
 """
 
 from __future__ import annotations

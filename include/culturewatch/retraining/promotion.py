@@ -9,7 +9,7 @@ the base's by more than `min_mean_improvement`, and no cell may drop by more tha
 The two runs compared are found in `marts.runs` (read-only, never recomputed here: the metrics are
 defined once, in dbt): the candidate's latest complete `wvs_culturespa` run of its registry identity
 (`mlflow:<name>/v<N>`, probed as the configured model), and the base version's complete run with the
-same grid (run ids end in the digest of grid + instrument version, `probing.plan.run_id_for`).
+same grid (run ids end in the digest of grid + instrument version, `probing.probe_specs.run_id_for`).
 """
 
 from __future__ import annotations
