@@ -59,21 +59,26 @@ demo: setup
 ui: setup
 	$(VENV)/bin/culturewatch ui
 
-# The tests without the real model run on both cores (pytest-xdist, one module per worker: a
-# module's fixtures are built once); then the end-to-end tests, which serve the real model, run one
-# at a time with the machine to themselves (llama.cpp collapses on oversubscribed cores). Both
-# phases always run; the command fails when either does.
+# Two phases, both always run; the command fails when either does. First the tests without the
+# real model, on both cores (pytest-xdist, one module per worker: a module's fixtures are built
+# once). Then, one at a time with the machine to themselves, the tests that measure wall time
+# under a load of their own (`timing`) and the end-to-end tests (`slow`), which serve the real
+# model (llama.cpp collapses on oversubscribed cores). `test-fast` leaves out only `slow`.
 TEST_WORKERS ?= 2
+PARALLEL_TESTS := pytest -m "not slow and not timing" -n $(TEST_WORKERS) --dist loadfile
 
 test: setup stack-deps
 	$(VENV)/bin/ruff check .
 	status=0; \
-	$(VENV)/bin/pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile || status=$$?; \
-	$(VENV)/bin/pytest -m slow || status=$$((status ? status : $$?)); \
+	$(VENV)/bin/$(PARALLEL_TESTS) || status=$$?; \
+	$(VENV)/bin/pytest -m "slow or timing" || status=$$((status ? status : $$?)); \
 	exit $$status
 
 test-fast: setup stack-deps
-	$(VENV)/bin/pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile
+	status=0; \
+	$(VENV)/bin/$(PARALLEL_TESTS) || status=$$?; \
+	$(VENV)/bin/pytest -m timing || status=$$((status ? status : $$?)); \
+	exit $$status
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,8 @@ import pytest
 from culturewatch.orchestration.airflow_runs import airflow_env, init_airflow
 from culturewatch.settings import PROJECT_ROOT, data_paths
 
+pytestmark = pytest.mark.timing  # its own two busy processes are the load: nothing else beside it
+
 PARSE_BUDGET_S = 2.0
 DAG_FILES = sorted((PROJECT_ROOT / "dags").glob("*.py"))
 _MEASURE = """
