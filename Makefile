@@ -65,20 +65,17 @@ ui: setup
 # under a load of their own (`timing`) and the end-to-end tests (`slow`), which serve the real
 # model (llama.cpp collapses on oversubscribed cores). `test-fast` leaves out only `slow`.
 TEST_WORKERS ?= 2
-PARALLEL_TESTS := pytest -m "not slow and not timing" -n $(TEST_WORKERS) --dist loadfile
+PARALLEL_TESTS := $(VENV)/bin/pytest -m "not slow and not timing" -n $(TEST_WORKERS) --dist loadfile
+# $(call both_phases,FIRST,SECOND): run FIRST, then SECOND whatever FIRST did; fail with the first
+# failure's status.
+both_phases = status=0; $(1) || status=$$?; $(2) || status=$$((status ? status : $$?)); exit $$status
 
 test: setup stack-deps
 	$(VENV)/bin/ruff check .
-	status=0; \
-	$(VENV)/bin/$(PARALLEL_TESTS) || status=$$?; \
-	$(VENV)/bin/pytest -m "slow or timing" || status=$$((status ? status : $$?)); \
-	exit $$status
+	$(call both_phases,$(PARALLEL_TESTS),$(VENV)/bin/pytest -m "slow or timing")
 
 test-fast: setup stack-deps
-	status=0; \
-	$(VENV)/bin/$(PARALLEL_TESTS) || status=$$?; \
-	$(VENV)/bin/pytest -m timing || status=$$((status ? status : $$?)); \
-	exit $$status
+	$(call both_phases,$(PARALLEL_TESTS),$(VENV)/bin/pytest -m timing)
 
 lint: setup
 	$(VENV)/bin/ruff check .
