@@ -6,6 +6,10 @@
     regression_thresholds), `pairs` (its comparable version pairs) and `pair_runs` (each pair's
     two runs, side `before` = the previous version's run, `after` = the version's).
 
+    in_pair_runs_of_metric(relation, slice_columns): the joins that keep the rows of `relation`
+    in a run of a pair (its columns pair_id, side, run_id come from `pair_runs`) and in a metric's
+    slice, matching `slice_columns` (e.g. strategy, style, variant) to the metric's own.
+
     bootstrap_item_multiplicities(population, unit_key, label): the CTEs `hashed_blocks`, `draws`
     and `multiplicities` of a one-stage paired bootstrap. `population` numbers the items of each
     resampled unit (columns unit_key..., item_index 1..n_items, n_items); `label` is the SQL of
@@ -38,6 +42,15 @@ pair_runs as (
     select pair_id, 'after' as side, run_id from pairs
 
 )
+{%- endmacro %}
+
+{% macro in_pair_runs_of_metric(relation, slice_columns) -%}
+    inner join pair_runs on {{ relation }}.run_id = pair_runs.run_id
+    inner join metrics
+        on {% for column in slice_columns -%}
+        {{ relation }}.{{ column }} = metrics.{{ column }}{% if not loop.last %}
+        and {% endif %}
+        {%- endfor %}
 {%- endmacro %}
 
 {% macro bootstrap_item_multiplicities(population, unit_key, label) -%}

@@ -28,3 +28,24 @@
         ) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    vsm_raw_index(contrast_1, contrast_2, weight_1, weight_2, m1, m2): a dimension's raw index
+    (C = 0) from its two contrast pairs, contrast k = plus item - minus item (seed
+    vsm2013_formulas): w1 * contrast_1 + w2 * contrast_2, e.g. PDI = 35 (m07 - m02) + 25 (m20 - m23).
+    m1, m2 (default 1) weight the pairs by how often a bootstrap replicate drew them
+    (int_regression_deviation_ratio_replicates, m1 + m2 = 2); the index is re-scaled so that the
+    formula's total weight, hence its range and normalisation, is unchanged:
+        (m1 w1 c1 + m2 w2 c2) * (w1 + w2) / (m1 w1 + m2 w2)
+    which is exactly w1 c1 + w2 c2 at m1 = m2 = 1 (whole numbers: no rounding).
+    vsm_score(...): that index normalised (macro vsm_normalise): the one definition of a VSM
+    dimension score, for the marts and their bootstrap replicates alike.
+-#}
+{% macro vsm_raw_index(contrast_1, contrast_2, weight_1, weight_2, m1='1', m2='1') -%}
+    (({{ m1 }} * {{ weight_1 }} * {{ contrast_1 }} + {{ m2 }} * {{ weight_2 }} * {{ contrast_2 }})
+        * ({{ weight_1 }} + {{ weight_2 }}) / ({{ m1 }} * {{ weight_1 }} + {{ m2 }} * {{ weight_2 }}))
+{%- endmacro %}
+
+{% macro vsm_score(contrast_1, contrast_2, weight_1, weight_2, raw_min, raw_max, m1='1', m2='1') -%}
+    {{ vsm_normalise(vsm_raw_index(contrast_1, contrast_2, weight_1, weight_2, m1, m2), raw_min, raw_max) }}
+{%- endmacro %}

@@ -526,7 +526,7 @@ def test_routing_per_model() -> None:
             r"\['slack'\] are not configured",
         ),
         ({"webhook": {"url_env": "https://hooks.example/secret"}}, "must name an environment variable"),
-        ({"email": {"from_email": "nobody", "to": ["ops@example.org"]}}, "not e-mail addresses"),
+        ({"email": {"from_email": "nobody", "to": ["ops@example.org"]}}, "not an e-mail address"),
     ],
 )
 def test_bad_alert_config_is_refused_naming_the_field(change: dict, problem: str) -> None:

@@ -6,7 +6,8 @@
         Difference_t = mean_d |score_{d,t} - GT_d|
 
     t runs over the passes of the setting: the trials of one prompt language, or every
-    (prompt language, trial) pair for 'language_average'.
+    (prompt language, trial) pair for 'language_average'. The formula is written once, in
+    macros/deviation_ratio.sql, which the bootstrap replicates share.
 
     Per-dimension rows: d is the row's dimension; t runs over the passes with a score on it.
     'overall' rows: d runs over D*, the dimensions that have ground truth for the country
@@ -110,7 +111,7 @@ dimension_denominators as (
     select
         {{ group_key | join(',\n        ') }},
         dimension,
-        avg(difference) as mean_difference,
+        {{ ordered_avg('difference', 'prompt_language, trial') }} as mean_difference,
         count(*) as n_trials,
         count(distinct prompt_language) as n_prompt_languages
     from pass_differences
@@ -170,45 +171,26 @@ scored_dimensions as (
 
 ),
 
--- numerator: mean over D* of |GT_d - mean_c GT_d|
-overall_numerators as (
-
-    select
-        {{ group_key | join(',\n        ') }},
-        avg(deviation_from_global_average) as deviation_from_global_average,
-        count(*) as n_dimensions
-    from scored_dimensions
-    group by {{ group_key | join(', ') }}
-
-),
-
--- Difference_t over D*, per pass (every pass of the group has a score on every d in D*)
-overall_passes as (
+-- Eq. 1 over D*: one row per (dimension of D*, pass) of the group (every pass has a score on
+-- every dimension of D*)
+overall_means as (
 
     select
         {% for column in group_key %}pass_differences.{{ column }},
         {% endfor -%}
-        pass_differences.prompt_language,
-        pass_differences.trial,
-        avg(pass_differences.difference) as difference
+        {{ deviation_ratio_means(
+            'pass_differences.deviation_from_global_average',
+            'pass_differences.difference',
+            'pass_differences.dimension, pass_differences.prompt_language, pass_differences.trial',
+        ) }},
+        count(distinct pass_differences.dimension) as n_dimensions,
+        count(distinct (pass_differences.prompt_language, pass_differences.trial)) as n_trials,
+        count(distinct pass_differences.prompt_language) as n_prompt_languages
     from pass_differences
     inner join scored_dimensions
         on {{ null_safe_join('pass_differences', 'scored_dimensions', group_key) }}
         and pass_differences.dimension = scored_dimensions.dimension
-    group by {% for column in group_key %}pass_differences.{{ column }}, {% endfor -%}
-        pass_differences.prompt_language, pass_differences.trial
-
-),
-
-overall_denominators as (
-
-    select
-        {{ group_key | join(',\n        ') }},
-        avg(difference) as mean_difference,
-        count(*) as n_trials,
-        count(distinct prompt_language) as n_prompt_languages
-    from overall_passes
-    group by {{ group_key | join(', ') }}
+    group by {% for column in group_key %}pass_differences.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
 
 ),
 
@@ -224,25 +206,23 @@ overall_rows as (
         {% for column in group_key %}dr_groups.{{ column }},
         {% endfor -%}
         'overall' as dimension,
-        overall_numerators.deviation_from_global_average,
-        overall_denominators.mean_difference,
-        coalesce(overall_denominators.n_trials, 0) as n_trials,
-        coalesce(overall_denominators.n_prompt_languages, 0) as n_prompt_languages,
-        coalesce(overall_numerators.n_dimensions, 0) as n_dimensions,
+        overall_means.deviation_from_global_average,
+        overall_means.mean_difference,
+        coalesce(overall_means.n_trials, 0) as n_trials,
+        coalesce(overall_means.n_prompt_languages, 0) as n_prompt_languages,
+        coalesce(overall_means.n_dimensions, 0) as n_dimensions,
         case
             when countries_with_ground_truth.country is null then 'no_ground_truth'
-            when overall_numerators.n_dimensions is null then 'no_scored_dimension'
-            when overall_denominators.mean_difference = 0 then 'zero_difference'
+            when overall_means.n_dimensions is null then 'no_scored_dimension'
+            when overall_means.mean_difference = 0 then 'zero_difference'
         end as null_reason,
         dr_groups.normalisation,
         dr_groups.run_source_files
     from dr_groups
     left join countries_with_ground_truth
         on dr_groups.country = countries_with_ground_truth.country
-    left join overall_numerators
-        on {{ null_safe_join('dr_groups', 'overall_numerators', group_key) }}
-    left join overall_denominators
-        on {{ null_safe_join('dr_groups', 'overall_denominators', group_key) }}
+    left join overall_means
+        on {{ null_safe_join('dr_groups', 'overall_means', group_key) }}
 
 ),
 
@@ -258,10 +238,7 @@ ratios as (
 
     select
         *,
-        case
-            when null_reason is null
-                then deviation_from_global_average / mean_difference
-        end as deviation_ratio,
+        {{ deviation_ratio('deviation_from_global_average', 'mean_difference') }} as deviation_ratio,
         null_reason is null and mean_difference < {{ var('dr_unstable_below_difference') }}
             as is_unstable,
         (select any_value(ground_truth_source) from ground_truth) as ground_truth_source

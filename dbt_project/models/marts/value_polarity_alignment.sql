@@ -92,6 +92,8 @@ group_references as (
 
 ),
 
+-- every topic the run answered with a polarity, against each reference's truth for it: a point
+-- of weight 1 (the replicates of int_regression_polarity_replicates weight it by its draws)
 pairs as (
 
     select
@@ -101,49 +103,24 @@ pairs as (
         truth_references.reference_code,
         topics.item_id,
         topics.polarity,
-        truth_references.pro_score
+        truth_references.pro_score,
+        1 as weight
     from topics
     inner join truth_references on topics.item_id = truth_references.question_key
     where topics.polarity is not null
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ average_rank('polarity', (group_key + reference_key) | join(', ')) }} as polarity_rank,
-        {{ average_rank('pro_score', (group_key + reference_key) | join(', ')) }} as pro_score_rank
-    from pairs
-
-),
-
-correlated as (
-
-    select
-        {{ group_key | join(',\n        ') }},
-        {{ reference_key | join(',\n        ') }},
-        count(*) as n_topics,
-        {{ correlation_null_reason('polarity', 'pro_score', min_points) }} as null_reason,
-        corr(pro_score_rank, polarity_rank) as rank_correlation
-    from ranked
-    group by {{ (group_key + reference_key) | join(', ') }}
-
-),
+{{ weighted_spearman('pairs', group_key + reference_key, 'polarity', 'pro_score', 'weight', min_points) }},
 
 scored as (
 
     select
         group_references.*,
-        coalesce(correlated.n_topics, 0) as n_topics,
-        case
-            when correlated.n_topics is null then 'too_few_points'
-            else correlated.null_reason
-        end as null_reason,
-        case
-            when correlated.n_topics is not null and correlated.null_reason is null
-                then correlated.rank_correlation
-        end as spearman
+        coalesce(correlated.n_points, 0) as n_topics,
+        coalesce(correlated.null_reason, case when correlated.n_points is null then 'too_few_points' end)
+            as null_reason,
+        correlated.rho as spearman
     from group_references
     left join correlated
         on {{ null_safe_join('group_references', 'correlated', group_key + reference_key) }}

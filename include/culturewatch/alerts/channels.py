@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 Channel = Literal["slack", "email", "webhook"]
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -28,24 +28,22 @@ def is_address(value: str) -> bool:
     return bool(_ADDRESS.match(value))
 
 
-def _addresses(values: list[str]) -> list[str]:
-    bad = [value for value in values if not _ADDRESS.match(value)]
-    if bad:
-        raise ValueError(f"not e-mail addresses: {bad}")
-    return values
+def _address(value: str) -> str:
+    if not is_address(value):
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return value
+
+
+EnvVarName = Annotated[str, AfterValidator(_env_name)]
+EmailAddress = Annotated[str, AfterValidator(_address)]
 
 
 class SlackChannel(BaseModel):
     """A Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    url_env: str = Field(description="environment variable holding the webhook URL")
+    url_env: EnvVarName = Field(description="environment variable holding the webhook URL")
     channel: str | None = Field(default=None, description="channel override (honoured by Mattermost)")
-
-    @field_validator("url_env")
-    @classmethod
-    def _env(cls, value: str) -> str:
-        return _env_name(value)
 
 
 class EmailChannel(BaseModel):
@@ -53,30 +51,15 @@ class EmailChannel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     smtp_conn_id: str = Field(default="smtp_default", description="Airflow connection of the SMTP server")
-    from_email: str
-    to: list[str] = Field(min_length=1, description="recipients of every alert (owners are added)")
-
-    @field_validator("from_email")
-    @classmethod
-    def _sender(cls, value: str) -> str:
-        return _addresses([value])[0]
-
-    @field_validator("to")
-    @classmethod
-    def _recipients(cls, values: list[str]) -> list[str]:
-        return _addresses(values)
+    from_email: EmailAddress
+    to: list[EmailAddress] = Field(min_length=1, description="recipients of every alert (owners are added)")
 
 
 class WebhookChannel(BaseModel):
     """A generic JSON webhook: the alert as one JSON object, POSTed."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    url_env: str = Field(description="environment variable holding the URL")
-
-    @field_validator("url_env")
-    @classmethod
-    def _env(cls, value: str) -> str:
-        return _env_name(value)
+    url_env: EnvVarName = Field(description="environment variable holding the URL")
 
 
 class Route(BaseModel):
@@ -89,12 +72,9 @@ class Route(BaseModel):
     )
     channels: list[Channel] | None = Field(default=None, description="default: every configured channel")
     slack_channel: str | None = None
-    email_to: list[str] = Field(default_factory=list, description="extra recipients for these models")
-
-    @field_validator("email_to")
-    @classmethod
-    def _recipients(cls, values: list[str]) -> list[str]:
-        return _addresses(values)
+    email_to: list[EmailAddress] = Field(
+        default_factory=list, description="extra recipients for these models"
+    )
 
     def matches(self, model: str) -> bool:
         return any(fnmatchcase(model, pattern) for pattern in self.models)

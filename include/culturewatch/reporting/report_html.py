@@ -307,21 +307,24 @@ def _cas_section(data: ReportData, figures: Mapping[str, bytes]) -> str:
     return "".join(parts)
 
 
-def _scatter_section(figures: Mapping[str, RenderedFigure]) -> str:
-    if SCATTER not in figures:
+def _figure_section(figures: Mapping[str, RenderedFigure], name: str, title: str, note: str, alt: str) -> str:
+    """A heading, how to read the figure and the figure; nothing when the figure was not drawn."""
+    if name not in figures:
         return ""
-    return (
-        "<h2>Deviation from the global average vs difference from the ground truth</h2>"
-        + _notes(
-            [
-                "Sukiennik et al. Fig. 2, from marts.deviation_ratio: each country's numerator (how far "
-                "its Hofstede scores lie from the 20-country average) against its denominator (how far "
-                "the model's scores lie from Hofstede's). DR is their ratio: points above the diagonal "
-                "have DR > 1. A country close to the average can look well aligned by its difference "
-                "alone; its DR says whether the model adapted."
-            ]
-        )
-        + _figure(figures, SCATTER, "scatter of numerator against denominator per country")
+    return f"<h2>{esc(title)}</h2>" + _notes([note]) + _figure(figures, name, alt)
+
+
+def _scatter_section(figures: Mapping[str, RenderedFigure]) -> str:
+    return _figure_section(
+        figures,
+        SCATTER,
+        "Deviation from the global average vs difference from the ground truth",
+        "Sukiennik et al. Fig. 2, from marts.deviation_ratio: each country's numerator (how far its "
+        "Hofstede scores lie from the 20-country average) against its denominator (how far the model's "
+        "scores lie from Hofstede's). DR is their ratio: points above the diagonal have DR > 1. A country "
+        "close to the average can look well aligned by its difference alone; its DR says whether the "
+        "model adapted.",
+        "scatter of numerator against denominator per country",
     )
 
 
@@ -375,46 +378,37 @@ def _changes_section(paper: PaperData, figures: Mapping[str, RenderedFigure]) ->
     )
 
 
-def _culturespa_sections(paper: PaperData, figures: Mapping[str, RenderedFigure]) -> str:
-    parts = []
-    if MATRIX in figures:
-        parts.append("<h2>Cross-cultural alignment matrix (CultureSPA Fig. 5)</h2>")
-        parts.append(
-            _notes(
-                [
-                    "marts.cultural_alignment_matrix: the alignment score between every two cultures, of "
-                    "the WVS reference and of the model's answers as each culture; r = Pearson between "
-                    "the two matrices (marts.cultural_alignment_matrix_correlation): does the model keep "
-                    "the relations between cultures?"
-                ]
-            )
+def _culturespa_sections(figures: Mapping[str, RenderedFigure]) -> str:
+    return (
+        _figure_section(
+            figures,
+            MATRIX,
+            "Cross-cultural alignment matrix (CultureSPA Fig. 5)",
+            "marts.cultural_alignment_matrix: the alignment score between every two cultures, of the WVS "
+            "reference and of the model's answers as each culture; r = Pearson between the two matrices "
+            "(marts.cultural_alignment_matrix_correlation): does the model keep the relations between "
+            "cultures?",
+            "culture by culture alignment matrices",
         )
-        parts.append(_figure(figures, MATRIX, "culture by culture alignment matrices"))
-    if STYLES in figures:
-        parts.append("<h2>Distribution similarity per interaction style</h2>")
-        parts.append(
-            _notes(
-                [
-                    "marts.distribution_similarity_by_style (Bravansky et al.): the mean similarity of the "
-                    "model's answer distributions to the WVS's over the questions, per style, with the "
-                    "bootstrap 95% interval as error bars."
-                ]
-            )
+        + _figure_section(
+            figures,
+            STYLES,
+            "Distribution similarity per interaction style",
+            "marts.distribution_similarity_by_style (Bravansky et al.): the mean similarity of the model's "
+            "answer distributions to the WVS's over the questions, per style, with the bootstrap 95% "
+            "interval as error bars.",
+            "similarity per style with bootstrap error bars",
         )
-        parts.append(_figure(figures, STYLES, "similarity per style with bootstrap error bars"))
-    if DISTRIBUTIONS in figures:
-        parts.append("<h2>Model vs human answer distributions</h2>")
-        parts.append(
-            _notes(
-                [
-                    "marts.answer_distributions: the least similar questions of the run (persona answers), "
-                    "the WVS distribution beside the model's in each interaction style; the panel titles "
-                    "give each style's similarity and bootstrap interval (marts.distribution_similarity)."
-                ]
-            )
+        + _figure_section(
+            figures,
+            DISTRIBUTIONS,
+            "Model vs human answer distributions",
+            "marts.answer_distributions: the least similar questions of the run (persona answers), the WVS "
+            "distribution beside the model's in each interaction style; the panel titles give each style's "
+            "similarity and bootstrap interval (marts.distribution_similarity).",
+            "model and human answer distributions per question",
         )
-        parts.append(_figure(figures, DISTRIBUTIONS, "model and human answer distributions per question"))
-    return "".join(parts)
+    )
 
 
 def render_html(
@@ -436,7 +430,7 @@ def render_html(
             _dimension_section(data, figures),
             _changes_section(paper, figures),
             _cas_section(data, figures),
-            _culturespa_sections(paper, figures),
+            _culturespa_sections(figures),
         ]
     )
     return _page(f"culturewatch report: {data.run.run_id}", body)

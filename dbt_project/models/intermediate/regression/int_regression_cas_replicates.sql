@@ -40,11 +40,7 @@ answers as (
         scored_answers.squared_difference,
         scored_answers.squared_max_difference
     from scored_answers
-    inner join pair_runs on scored_answers.run_id = pair_runs.run_id
-    inner join metrics
-        on scored_answers.strategy = metrics.strategy
-        and scored_answers.style = metrics.style
-        and scored_answers.variant = metrics.variant
+    {{ in_pair_runs_of_metric('scored_answers', ['strategy', 'style', 'variant']) }}
 
 ),
 

@@ -1,8 +1,11 @@
 {{ config(materialized='table') }}
 {#-
     Paired-bootstrap replicates of the `overall` deviation ratio (Sukiennik Eq. 1) of both runs
-    of every comparable vsm2013 version pair, recomputed from item answers. Replicate 0 is the
-    identity draw and reproduces marts.deviation_ratio exactly (checked by a data test).
+    of every comparable vsm2013 version pair, from the contrasts each pass's dimension scores
+    were computed from (int_vsm_scores_settings_assigned), with the marts' own formulas: the score
+    is macro vsm_score with the drawn pair multiplicities, the ratio macros deviation_ratio_means
+    and deviation_ratio. Replicate 0 is the identity draw (every dimension once, m1 = m2 = 1),
+    so it is marts.deviation_ratio's `overall` value (checked by a data test).
 
     What an "item" is for DR. DR is a ratio of means over the dimensions d of the country:
         DR = mean_d |GT_d - mean_c GT_d| / mean_t mean_d |score_{d,t} - GT_d|
@@ -17,7 +20,7 @@
          (multiplicities m1 + m2 = 2), the raw index re-weighted so that the formula's total
          weight, hence its range and normalisation, is unchanged:
             raw* = (m1 w1 (a - b) + m2 w2 (c - d)) * (w1 + w2) / (m1 w1 + m2 w2)
-         and normalised like the marts (macro vsm_normalise).
+         (macro vsm_raw_index) and normalised like the marts (macro vsm_normalise).
     DR* = mean over slots of |GT - mean_c GT| / mean over (slot, pass) of |score* - GT|, over the
     slots whose dimension the run scored in every pass of the setting (the mart's D* rule: a
     dimension with a missing item in any pass leaves `overall`); null when no such slot was drawn
@@ -34,158 +37,45 @@ with
 
 {{ regression_pair_runs('vsm2013') }},
 
-responses as (
-
-    select * from {{ ref('int_responses_published') }}
-    where instrument = 'vsm2013'
-
-),
-
-countries as (
-
-    select * from {{ ref('countries') }}
-
-),
-
-formulas as (
-
-    select * from {{ ref('vsm2013_formulas') }}
-
-),
-
 ground_truth as (
 
     select * from {{ ref('int_hofstede_ground_truth_unpivoted') }}
 
 ),
 
--- each metric's slice per country: the setting's prompt language for that country
-slices as (
+scores as (
 
-    select
-        metrics.metric,
-        metrics.strategy,
-        metrics.style,
-        metrics.variant,
-        countries.country_code as country,
-        case metrics.setting
-            when 'aligned' then countries.language_code
-            {%- for setting, language in var('dr_language_settings').items() %}
-            when '{{ setting }}' then '{{ language }}'
-            {%- endfor %}
-        end as prompt_language
-    from metrics
-    cross join countries
+    select * from {{ ref('int_vsm_scores_settings_assigned') }}
 
 ),
 
-answers as (
+-- every pass's dimension scores in the metric's setting, with the two contrasts and the weights
+-- they were scored from (int_vsm_scores_settings_assigned: the mart's own passes and settings),
+-- on the dimensions with ground truth for the country
+pass_contrasts as (
 
     select
         pair_runs.pair_id,
         pair_runs.side,
         pair_runs.run_id,
-        slices.metric,
-        slices.country,
-        slices.prompt_language,
-        responses.trial,
-        responses.item_id,
-        case when responses.parse_status = 'ok' then responses.answer end as answer
-    from responses
-    inner join pair_runs on responses.run_id = pair_runs.run_id
-    inner join slices
-        on responses.country = slices.country
-        and responses.prompt_language = slices.prompt_language
-        and responses.strategy = slices.strategy
-        and responses.style = slices.style
-        and responses.variant = slices.variant
-
-),
-
--- every pass (trial) of the slice, whatever it answered
-passes as (
-
-    select distinct pair_id, side, run_id, metric, country, prompt_language, trial
-    from answers
-
-),
-
-formula_pairs as (
-
-    select
-        dimension,
-        weight_1,
-        weight_2,
-        -(weight_1 + weight_2) * ({{ var('vsm_scale_max') }} - {{ var('vsm_scale_min') }}) as raw_min,
-        (weight_1 + weight_2) * ({{ var('vsm_scale_max') }} - {{ var('vsm_scale_min') }}) as raw_max
-    from formulas
-
-),
-
--- the formula's four items: contrast k = plus item - minus item
-formula_items as (
-
-    select dimension, 1 as pair_index, plus_item_1 as item_id, 1 as sign from formulas
-    union all
-    select dimension, 1 as pair_index, minus_item_1 as item_id, -1 as sign from formulas
-    union all
-    select dimension, 2 as pair_index, plus_item_2 as item_id, 1 as sign from formulas
-    union all
-    select dimension, 2 as pair_index, minus_item_2 as item_id, -1 as sign from formulas
-
-),
-
-answered_contrasts as (
-
-    select
-        answers.pair_id,
-        answers.side,
-        answers.metric,
-        answers.country,
-        answers.trial,
-        formula_items.dimension,
-        case when count(answers.answer) filter (where formula_items.pair_index = 1) = 2
-            then sum(formula_items.sign * answers.answer) filter (where formula_items.pair_index = 1)
-        end as contrast_1,
-        case when count(answers.answer) filter (where formula_items.pair_index = 2) = 2
-            then sum(formula_items.sign * answers.answer) filter (where formula_items.pair_index = 2)
-        end as contrast_2
-    from answers
-    inner join formula_items on answers.item_id = formula_items.item_id
-    group by all
-
-),
-
--- the two contrasts of each dimension with ground truth in each pass (null: an item missing)
-pass_contrasts as (
-
-    select
-        passes.pair_id,
-        passes.side,
-        passes.run_id,
-        passes.metric,
-        passes.country,
-        passes.prompt_language,
-        passes.trial,
-        formula_pairs.dimension,
-        formula_pairs.weight_1,
-        formula_pairs.weight_2,
-        formula_pairs.raw_min,
-        formula_pairs.raw_max,
-        answered_contrasts.contrast_1,
-        answered_contrasts.contrast_2,
+        metrics.metric,
+        scores.country,
+        scores.prompt_language,
+        scores.trial,
+        scores.dimension,
+        scores.weight_1,
+        scores.weight_2,
+        scores.raw_min,
+        scores.raw_max,
+        scores.contrast_1,
+        scores.contrast_2,
         ground_truth.ground_truth,
         ground_truth.deviation_from_global_average
-    from passes
-    inner join ground_truth on passes.country = ground_truth.country
-    inner join formula_pairs on ground_truth.dimension = formula_pairs.dimension
-    left join answered_contrasts
-        on passes.pair_id = answered_contrasts.pair_id
-        and passes.side = answered_contrasts.side
-        and passes.metric = answered_contrasts.metric
-        and passes.country = answered_contrasts.country
-        and passes.trial = answered_contrasts.trial
-        and formula_pairs.dimension = answered_contrasts.dimension
+    from scores
+    {{ in_pair_runs_of_metric('scores', ['setting', 'strategy', 'style', 'variant']) }}
+    inner join ground_truth
+        on scores.country = ground_truth.country
+        and scores.dimension = ground_truth.dimension
 
 ),
 
@@ -208,7 +98,7 @@ country_dimensions as (
         row_number() over (partition by country order by dimension) as dimension_index,
         count(*) over (partition by country) as n_dimensions
     from ground_truth
-    where country in (select country from passes)
+    where country in (select country from pass_contrasts)
 
 ),
 
@@ -282,14 +172,11 @@ slot_differences as (
         scored_contrasts.trial,
         scored_contrasts.deviation_from_global_average,
         abs(
-            {{ vsm_normalise(
-                '(drawn_dimensions.m1 * scored_contrasts.weight_1 * scored_contrasts.contrast_1'
-                    ~ ' + drawn_dimensions.m2 * scored_contrasts.weight_2 * scored_contrasts.contrast_2)'
-                    ~ ' * (scored_contrasts.weight_1 + scored_contrasts.weight_2)'
-                    ~ ' / (drawn_dimensions.m1 * scored_contrasts.weight_1'
-                    ~ ' + drawn_dimensions.m2 * scored_contrasts.weight_2)',
-                'scored_contrasts.raw_min',
-                'scored_contrasts.raw_max',
+            {{ vsm_score(
+                'scored_contrasts.contrast_1', 'scored_contrasts.contrast_2',
+                'scored_contrasts.weight_1', 'scored_contrasts.weight_2',
+                'scored_contrasts.raw_min', 'scored_contrasts.raw_max',
+                'drawn_dimensions.m1', 'drawn_dimensions.m2',
             ) }}
             - scored_contrasts.ground_truth
         ) as difference
@@ -307,8 +194,7 @@ means as (
     select
         cell_id,
         replicate,
-        {{ ordered_avg('deviation_from_global_average', 'slot, trial') }} as numerator,
-        {{ ordered_avg('difference', 'slot, trial') }} as denominator
+        {{ deviation_ratio_means('deviation_from_global_average', 'difference', 'slot, trial') }}
     from slot_differences
     group by cell_id, replicate
 
@@ -324,7 +210,7 @@ final as (
         cells.country,
         cells.prompt_language,
         means.replicate,
-        case when means.denominator > 0 then means.numerator / means.denominator end as value
+        {{ deviation_ratio('means.deviation_from_global_average', 'means.mean_difference') }} as value
     from means
     inner join cells on means.cell_id = cells.cell_id
 

@@ -10,13 +10,12 @@
     Items = topics. For each pair and reference country, the population is the topics either run
     was asked in that language that have a WVS polarity for the country, ordered by topic key;
     replicate b draws as many with replacement (label `wvs_polarity|<country>`, the same draws
-    for both runs). A topic drawn m times is m tied points: ranks are average ranks over the
-    resampled multiset (ties share the mean of the ranks they span, as the mart ranks), and
-    rho* is the Pearson correlation of the ranks with every point weighted by m. Null with fewer
+    for both runs). rho* is the mart's own formula (macro weighted_spearman) with every topic
+    weighted by how often it was drawn: a topic drawn m times is m tied points. Null with fewer
     than correlation_min_points points (counting repeats) or a constant vector, as in the mart.
 -#}
 {%- set min_points = wvs_metric_setting('correlation_min_points') -%}
-{%- set group = 'pair_id, side, run_id, metric, prompt_language, country, replicate' -%}
+{%- set group = ['pair_id', 'side', 'run_id', 'metric', 'prompt_language', 'country', 'replicate'] -%}
 
 with
 
@@ -50,10 +49,7 @@ asked as (
         topics.polarity,
         polarity_truth.pro_score
     from topics
-    inner join pair_runs on topics.run_id = pair_runs.run_id
-    inner join metrics
-        on topics.strategy = metrics.strategy
-        and topics.style = metrics.style
+    {{ in_pair_runs_of_metric('topics', ['strategy', 'style']) }}
     inner join polarity_truth
         on topics.item_id = polarity_truth.question_key
         and topics.prompt_language = polarity_truth.language_code
@@ -74,6 +70,7 @@ population as (
 
 {{ bootstrap_item_multiplicities('population', ['pair_id', 'country'], "'wvs_polarity|' || country") }},
 
+-- each drawn topic once, weighted by how often it was drawn (replicate 0: every topic once)
 points as (
 
     select
@@ -100,53 +97,13 @@ points as (
 
 ),
 
--- average rank of a value among the m-weighted points: (points below) + (ties + 1) / 2
-ranked as (
-
-    select
-        *,
-        sum(multiplicity) over (partition by {{ group }} order by polarity range between unbounded preceding and current row)
-            - sum(multiplicity) over (partition by {{ group }}, polarity)
-            + (sum(multiplicity) over (partition by {{ group }}, polarity) + 1) / 2.0 as polarity_rank,
-        sum(multiplicity) over (partition by {{ group }} order by pro_score range between unbounded preceding and current row)
-            - sum(multiplicity) over (partition by {{ group }}, pro_score)
-            + (sum(multiplicity) over (partition by {{ group }}, pro_score) + 1) / 2.0 as pro_score_rank
-    from points
-
-),
-
-sums as (
-
-    select
-        {{ group }},
-        sum(multiplicity) as n_points,
-        min(polarity) = max(polarity) or min(pro_score) = max(pro_score) as is_constant,
-        sum(multiplicity * polarity_rank) as sum_x,
-        sum(multiplicity * pro_score_rank) as sum_y,
-        sum(multiplicity * polarity_rank * polarity_rank) as sum_xx,
-        sum(multiplicity * pro_score_rank * pro_score_rank) as sum_yy,
-        sum(multiplicity * polarity_rank * pro_score_rank) as sum_xy
-    from ranked
-    group by {{ group }}
-
-),
+-- the mart's Spearman (macro weighted_spearman), every point weighted by its multiplicity
+{{ weighted_spearman('points', group, 'polarity', 'pro_score', 'multiplicity', min_points) }},
 
 final as (
 
-    select
-        pair_id,
-        side,
-        run_id,
-        metric,
-        country,
-        prompt_language,
-        replicate,
-        case
-            when n_points >= {{ min_points }} and not is_constant
-                then (n_points * sum_xy - sum_x * sum_y)
-                    / sqrt((n_points * sum_xx - sum_x * sum_x) * (n_points * sum_yy - sum_y * sum_y))
-        end as value
-    from sums
+    select pair_id, side, run_id, metric, country, prompt_language, replicate, rho as value
+    from correlated
 
 )
 

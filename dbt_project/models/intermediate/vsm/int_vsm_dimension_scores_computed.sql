@@ -43,16 +43,17 @@ source_files as (
 
 ),
 
--- raw index = sum over a dimension's terms of signed_weight * answer
+-- the formula's four items: contrast k = plus item - minus item, raw index
+-- w1 * contrast 1 + w2 * contrast 2 (macro vsm_raw_index)
 formula_terms as (
 
-    select dimension, plus_item_1 as item_id, weight_1 as signed_weight from formulas
+    select dimension, 1 as pair_index, plus_item_1 as item_id, 1 as sign, weight_1 as signed_weight from formulas
     union all
-    select dimension, minus_item_1 as item_id, -weight_1 as signed_weight from formulas
+    select dimension, 1 as pair_index, minus_item_1 as item_id, -1 as sign, -weight_1 as signed_weight from formulas
     union all
-    select dimension, plus_item_2 as item_id, weight_2 as signed_weight from formulas
+    select dimension, 2 as pair_index, plus_item_2 as item_id, 1 as sign, weight_2 as signed_weight from formulas
     union all
-    select dimension, minus_item_2 as item_id, -weight_2 as signed_weight from formulas
+    select dimension, 2 as pair_index, minus_item_2 as item_id, -1 as sign, -weight_2 as signed_weight from formulas
 
 ),
 
@@ -62,7 +63,9 @@ terms as (
 
     select
         dimension,
+        pair_index,
         item_id,
+        sign,
         signed_weight,
         sum(least(
             signed_weight * {{ var('vsm_scale_min') }},
@@ -79,7 +82,9 @@ terms as (
 
 dimensions as (
 
-    select distinct dimension, raw_min, raw_max, n_terms from terms
+    select distinct terms.dimension, terms.raw_min, terms.raw_max, terms.n_terms, formulas.weight_1, formulas.weight_2
+    from terms
+    inner join formulas on terms.dimension = formulas.dimension
 
 ),
 
@@ -105,7 +110,8 @@ counted_terms as (
         {% for column in key %}responses.{{ column }},
         {% endfor -%}
         terms.dimension,
-        terms.signed_weight * responses.answer as term_value,
+        terms.pair_index,
+        terms.sign * responses.answer as term_value,
         cast(null as bigint) as n_valid
     from responses
     inner join terms on responses.item_id = terms.item_id
@@ -135,7 +141,8 @@ aggregated as (
         dimension,
         max(n_valid) as n_valid,
         count(term_value) as n_items_used,
-        sum(term_value) as raw_sum
+        sum(term_value) filter (where pair_index = 1) as contrast_1,
+        sum(term_value) filter (where pair_index = 2) as contrast_2
     from (
         select * from counted_terms
         union all by name
@@ -151,10 +158,22 @@ scored as (
         {% for column in key %}aggregated.{{ column }},
         {% endfor -%}
         aggregated.dimension,
-        case when aggregated.n_items_used = dimensions.n_terms then aggregated.raw_sum end as raw_score,
+        case when aggregated.n_items_used = dimensions.n_terms then aggregated.contrast_1 end as contrast_1,
+        case when aggregated.n_items_used = dimensions.n_terms then aggregated.contrast_2 end as contrast_2,
+        dimensions.weight_1,
+        dimensions.weight_2,
+        dimensions.raw_min,
+        dimensions.raw_max,
         case
             when aggregated.n_items_used = dimensions.n_terms
-                then {{ vsm_normalise('aggregated.raw_sum', 'dimensions.raw_min', 'dimensions.raw_max') }}
+                then {{ vsm_raw_index('aggregated.contrast_1', 'aggregated.contrast_2', 'dimensions.weight_1', 'dimensions.weight_2') }}
+        end as raw_score,
+        case
+            when aggregated.n_items_used = dimensions.n_terms
+                then {{ vsm_score(
+                    'aggregated.contrast_1', 'aggregated.contrast_2', 'dimensions.weight_1', 'dimensions.weight_2',
+                    'dimensions.raw_min', 'dimensions.raw_max',
+                ) }}
         end as score,
         '{{ var("vsm_normalisation") }}' as normalisation,
         aggregated.n_items_used,
