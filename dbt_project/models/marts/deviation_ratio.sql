@@ -74,17 +74,6 @@ dimensions as (
 
 ),
 
--- every pass of a group, whatever it scored
-group_passes as (
-
-    select
-        {{ group_key | join(',\n        ') }},
-        count(distinct (prompt_language, trial)) as n_passes
-    from scores
-    group by {{ group_key | join(', ') }}
-
-),
-
 -- |score - GT| per pass and dimension with ground truth (null where the score is null)
 pass_differences as (
 
@@ -154,20 +143,7 @@ dimension_rows as (
 -- D*: dimensions with ground truth scored in every pass of the group
 scored_dimensions as (
 
-    select
-        {% for column in group_key %}pass_differences.{{ column }},
-        {% endfor -%}
-        pass_differences.dimension,
-        any_value(pass_differences.deviation_from_global_average)
-            as deviation_from_global_average
-    from pass_differences
-    inner join group_passes
-        on {{ null_safe_join('pass_differences', 'group_passes', group_key) }}
-    where pass_differences.difference is not null
-    group by {% for column in group_key %}pass_differences.{{ column }}, {% endfor -%}
-        pass_differences.dimension
-    having count(distinct (pass_differences.prompt_language, pass_differences.trial))
-        = any_value(group_passes.n_passes)
+    {{ scored_in_every_pass('pass_differences', group_key, 'difference') }}
 
 ),
 

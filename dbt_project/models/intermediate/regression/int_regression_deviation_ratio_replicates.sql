@@ -69,6 +69,7 @@ pass_contrasts as (
         scores.raw_max,
         scores.contrast_1,
         scores.contrast_2,
+        scores.score,
         ground_truth.ground_truth,
         ground_truth.deviation_from_global_average
     from scores
@@ -79,13 +80,10 @@ pass_contrasts as (
 
 ),
 
--- D*: dimensions scored (all four items valid) in every pass of the slice
+-- D*: dimensions scored (all four items valid) in every pass of the slice, as the mart has it
 scored_dimensions as (
 
-    select pair_id, side, metric, country, dimension
-    from pass_contrasts
-    group by pair_id, side, metric, country, dimension
-    having count(*) filter (where contrast_1 is null or contrast_2 is null) = 0
+    {{ scored_in_every_pass('pass_contrasts', ['pair_id', 'side', 'metric', 'country'], 'score') }}
 
 ),
 
