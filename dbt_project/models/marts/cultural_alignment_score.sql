@@ -41,7 +41,8 @@ over_trials as (
 
     select
         {{ group_key | join(',\n        ') }},
-        avg(trial_cas) as cas,
+        -- the mean over trials in trial order, as the replicates take it (bit-identical on a rebuild)
+        {{ ordered_avg('trial_cas', 'trial') }} as cas,
         stddev_samp(trial_cas) as cas_trial_stddev,
         count(*) as n_trials,
         count(trial_cas) as n_trials_scored
