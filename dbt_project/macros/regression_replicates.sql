@@ -10,6 +10,10 @@
     in a run of a pair (its columns pair_id, side, run_id come from `pair_runs`) and in a metric's
     slice, matching `slice_columns` (e.g. strategy, style, variant) to the metric's own.
 
+    bootstrap_population(items): the resampled population of each unit (pair x country): the
+    distinct items of `items` (a relation with pair_id, country, item_id), numbered item_index
+    1..n_items in item order, and the unit's integer id unit_id (the heavy steps key on integers).
+
     bootstrap_item_multiplicities(population, unit_key, label): the CTEs `hashed_blocks`, `draws`
     and `multiplicities` of a one-stage paired bootstrap. `population` numbers the items of each
     resampled unit (columns unit_key..., item_index 1..n_items, n_items); `label` is the SQL of
@@ -51,6 +55,17 @@ pair_runs as (
         {{ relation }}.{{ column }} = metrics.{{ column }}{% if not loop.last %}
         and {% endif %}
         {%- endfor %}
+{%- endmacro %}
+
+{% macro bootstrap_population(items) -%}
+    select
+        pair_id,
+        country,
+        item_id,
+        dense_rank() over (order by pair_id, country) as unit_id,
+        row_number() over (partition by pair_id, country order by item_id) as item_index,
+        count(*) over (partition by pair_id, country) as n_items
+    from (select distinct pair_id, country, item_id from {{ items }})
 {%- endmacro %}
 
 {% macro bootstrap_item_multiplicities(population, unit_key, label) -%}

@@ -48,18 +48,7 @@ answers as (
 -- of one unit (pair x country); the heavy steps key on integers (unit_id, item_index, cell_id)
 questions as (
 
-    select
-        pair_id,
-        country,
-        item_id,
-        dense_rank() over (order by pair_id, country) as unit_id,
-        row_number() over (partition by pair_id, country order by item_id) as item_index,
-        count(*) over (partition by pair_id, country) as n_items
-    from (
-        select distinct pair_id, country, item_id
-        from answers
-        where majority_option_code is not null
-    )
+    {{ bootstrap_population('(select * from answers where majority_option_code is not null)') }}
 
 ),
 

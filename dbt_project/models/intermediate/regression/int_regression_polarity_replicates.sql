@@ -58,13 +58,7 @@ asked as (
 
 population as (
 
-    select
-        pair_id,
-        country,
-        item_id,
-        row_number() over (partition by pair_id, country order by item_id) as item_index,
-        count(*) over (partition by pair_id, country) as n_items
-    from (select distinct pair_id, country, item_id from asked)
+    {{ bootstrap_population('asked') }}
 
 ),
 
