@@ -101,9 +101,7 @@ def compare_table(before: pd.DataFrame, after: pd.DataFrame) -> tuple[list[str],
             scale = np.maximum(np.abs(u), np.abs(v))
             difference = np.abs(u - v)
             # near 0 a relative difference means nothing (1e-16 against 0): compared absolutely
-            relative = np.where(
-                scale < NEAR_ZERO, difference, difference / np.where(scale < NEAR_ZERO, 1.0, scale)
-            )
+            relative = difference / np.where(scale < NEAR_ZERO, 1.0, scale)
             worst = max(worst, float(relative.max(initial=0.0)))
         elif not x.astype(str).equals(y.astype(str)):
             differences.append(f"{column}: values differ")
