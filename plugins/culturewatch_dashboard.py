@@ -3,18 +3,17 @@
 Thin by design: the view lives in `culturewatch.dashboard` (queries on the marts, HTML and SVG).
 Airflow 3 mounts the FastAPI app under /culturewatch on the API server and frames it at
 /plugin/alignment; every request needs an authenticated Airflow user allowed to see the website
-(the UI's session cookie, or a bearer token).
+(the UI's session cookie, or a bearer token). The app is built by the API server on its first
+request (`culturewatch.orchestration.alignment_view`), so the other processes that load plugins
+(the DAG processor on every parse, schedulers, workers) never import it.
 """
 
 from __future__ import annotations
 
-from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
-from airflow.api_fastapi.core_api.security import requires_access_view
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends
 
-from culturewatch.dashboard.app import create_app
 from culturewatch.links import VIEW_MOUNT, VIEW_PAGE
+from culturewatch.orchestration.alignment_view import AlignmentViewApp
 
 URL_PREFIX = VIEW_MOUNT
 
@@ -24,7 +23,7 @@ class CulturewatchDashboardPlugin(AirflowPlugin):
     fastapi_apps = [
         {
             "name": "culturewatch alignment",
-            "app": create_app(dependencies=[Depends(requires_access_view(AccessView.WEBSITE))]),
+            "app": AlignmentViewApp(),  # built on its first request: parsing DAGs stays light
             "url_prefix": URL_PREFIX,
         }
     ]
