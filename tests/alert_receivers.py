@@ -8,15 +8,15 @@ import email
 import email.policy
 import json
 import socket
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from aiosmtpd.controller import Controller
 
 from culturewatch.marts import REGRESSION_COLUMNS
 from culturewatch.settings import DataPaths
+from tests.local_http_server import LocalHTTPServer
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Posted:
         return json.loads(self.body)
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalHTTPServer):
     """Records every POST; `fail_next[path]` makes the next N posts to that path answer 500."""
 
     def __init__(self) -> None:
@@ -54,22 +54,10 @@ class WebhookReceiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        super().__init__(Handler)
 
     def to(self, path: str) -> list[Posted]:
         return [post for post in self.posts if post.path == path]
-
-    def __enter__(self) -> WebhookReceiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @dataclass

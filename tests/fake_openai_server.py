@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.local_http_server import LocalHTTPServer
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Scripted:
     delay_s: float = 0.0  # seconds before this reply is sent
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LocalHTTPServer):
     """Answers /v1/chat/completions from a script (then `default`), and records every request."""
 
     def __init__(self, default: Scripted | None = None) -> None:
@@ -117,17 +118,8 @@ class FakeOpenAIServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.url("/v1")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +25,6 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-import uvicorn
 
 from culturewatch.dashboard.app import create_app
 from culturewatch.quality.gates import gate_raw
@@ -36,18 +34,13 @@ from culturewatch.storage.schema import RUN_STATUS_SCHEMA
 from culturewatch.storage.warehouse import connect_warehouse, published
 from culturewatch.transform.warehouse_build import BuildFailed, build_marts
 from tests.dbt.raw_fixture import write_parquet
+from tests.local_http_server import serving
 from tests.unit.quality_fixture import specs_for, write_run
 
 BUILD_ID = re.compile(r"build (\d{8}T\d{12}Z-[0-9a-f]{6})")
 GRID_A = {"settings": ["english"], "countries": ["US", "JP"]}
 GRID_B = {"settings": ["english"], "countries": ["US", "DE"]}
 GRID_C = {"settings": ["english"], "countries": ["US", "FR"]}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _probe_and_gate(paths: DataPaths, grid: dict[str, object]) -> str:
@@ -102,18 +95,8 @@ class Poller:
 @pytest.fixture(scope="module")
 def view(store: tuple[DataPaths, str]) -> str:
     paths, _ = store
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(lambda: paths), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/alignment"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(lambda: paths), start_timeout_s=20) as base:
+        yield f"{base}/alignment"
 
 
 def test_readers_are_never_refused_while_a_build_whose_audit_fails_runs(store, view) -> None:

@@ -30,8 +30,10 @@ import json
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from tests.local_http_server import LocalHTTPServer
 
 MODES = (
     "ok",
@@ -92,7 +94,7 @@ def _huge_text(size: int, spaced: bool) -> str:
     return text[:size]
 
 
-class FaultServer:
+class FaultServer(LocalHTTPServer):
     """A ThreadingHTTPServer on a free port of 127.0.0.1; a context manager."""
 
     def __init__(
@@ -168,9 +170,7 @@ class FaultServer:
                 self.wfile.write(data)
                 self.wfile.flush()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler, port)
 
     def _authorised(self, headers) -> bool:  # noqa: ANN001 - http.server's message type
         user, password = self.credentials  # type: ignore[misc]
@@ -224,19 +224,7 @@ class FaultServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    @property
-    def port(self) -> int:
-        return self.httpd.server_address[1]
-
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.url("/v1")
 
 
 def answered_prompts(log: list[Exchange]) -> list[str]:

@@ -7,8 +7,6 @@ of the line charts, heatmap cells and ranking bars carry their values and are la
 from __future__ import annotations
 
 import importlib.util
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
@@ -16,11 +14,11 @@ from urllib.parse import urljoin
 import duckdb
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from culturewatch.dashboard.app import create_app
 from culturewatch.settings import PROJECT_ROOT, DataPaths
+from tests.local_http_server import serving
 from tests.published import handmade_build
 from tests.stack.dashboard_fixture import (
     DR_DE_NEUTRAL,
@@ -34,7 +32,6 @@ from tests.stack.dashboard_fixture import (
     US_EXTREME_SCORES,
     build_dashboard_warehouse,
 )
-from tests.stack.native import free_port
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +43,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
 def served(warehouse: DataPaths) -> Iterator[tuple[str, dict[str, DataPaths]]]:
     """The dashboard app on 127.0.0.1; `state["paths"]` chooses the data dir per request."""
     state = {"paths": warehouse}
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(lambda: state["paths"]), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "dashboard app did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", state
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(lambda: state["paths"])) as base:
+        yield base, state
 
 
 def _texts(page, selector: str) -> list[str]:

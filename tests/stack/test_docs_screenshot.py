@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from culturewatch.dashboard.app import create_app
 from culturewatch.settings import DataPaths
+from tests.local_http_server import serving
 from tests.stack.dashboard_fixture import (
     CLEAN_QUARANTINE_REASON,
     MODEL,
     QUARANTINED_RUN,
     build_dashboard_warehouse,
 )
-from tests.stack.native import free_port
 
 
 @pytest.fixture(scope="module")
@@ -36,19 +33,8 @@ def clean_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
 
 @pytest.fixture(scope="module")
 def base_url(clean_warehouse: DataPaths) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(lambda: clean_warehouse), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "dashboard app did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(lambda: clean_warehouse)) as base:
+        yield base
 
 
 def test_docs_screenshot_shows_no_markup_and_no_local_path(
