@@ -6,9 +6,16 @@
     regression_thresholds), `pairs` (its comparable version pairs) and `pair_runs` (each pair's
     two runs, side `before` = the previous version's run, `after` = the version's).
 
-    in_pair_runs_of_metric(relation, slice_columns): the joins that keep the rows of `relation`
-    in a run of a pair (its columns pair_id, side, run_id come from `pair_runs`) and in a metric's
-    slice, matching `slice_columns` (e.g. strategy, style, variant) to the metric's own.
+    in_pair_runs_of_metric(relation, instrument): the joins that keep the rows of `relation` in a
+    run of a pair (its columns pair_id, side, run_id come from `pair_runs`) and in the slice of
+    one of the instrument's metrics (macro in_metric_slice).
+
+    pair_run_columns(): the columns a row gets from `in_pair_runs_of_metric`: the pair, its side,
+    the run and the metric.
+
+    replicate_cell_columns(relation): `relation`'s columns that key one replicated cell, the rows
+    of every int_regression_*_replicates model: pair_id, side, run_id, metric, country,
+    prompt_language (then replicate and value).
 
     bootstrap_population(items): the resampled population of each unit (pair x country): the
     distinct items of `items` (a relation with pair_id, country, item_id), numbered item_index
@@ -48,13 +55,23 @@ pair_runs as (
 )
 {%- endmacro %}
 
-{% macro in_pair_runs_of_metric(relation, slice_columns) -%}
+{% macro in_pair_runs_of_metric(relation, instrument) -%}
     inner join pair_runs on {{ relation }}.run_id = pair_runs.run_id
-    inner join metrics
-        on {% for column in slice_columns -%}
-        {{ relation }}.{{ column }} = metrics.{{ column }}{% if not loop.last %}
-        and {% endif %}
-        {%- endfor %}
+    {{ in_metric_slice(relation, instrument) }}
+{%- endmacro %}
+
+{% macro pair_run_columns() -%}
+    pair_runs.pair_id,
+        pair_runs.side,
+        pair_runs.run_id,
+        metrics.metric
+{%- endmacro %}
+
+{% macro replicate_cell_columns(relation) -%}
+    {%- for column in ['pair_id', 'side', 'run_id', 'metric', 'country', 'prompt_language'] -%}
+        {{ relation }}.{{ column }}{% if not loop.last %},
+        {% endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 {% macro bootstrap_population(items) -%}

@@ -8,11 +8,7 @@
 -#}
 with
 
-metrics as (
-
-    select * from {{ ref('regression_thresholds') }}
-
-),
+metrics as (select * from {{ ref('regression_thresholds') }}),
 
 run_versions as (
 
@@ -21,35 +17,11 @@ run_versions as (
 
 ),
 
-countries as (
-
-    select * from {{ ref('countries') }}
-
-),
-
-culturespa_countries as (
-
-    select * from {{ ref('culturespa_countries') }}
-
-),
-
-deviation as (
-
-    select * from {{ ref('deviation_ratio') }}
-
-),
-
-alignment as (
-
-    select * from {{ ref('cultural_alignment_score') }}
-
-),
-
-polarity as (
-
-    select * from {{ ref('value_polarity_alignment') }}
-
-),
+countries as (select * from {{ ref('countries') }}),
+culturespa_countries as (select * from {{ ref('culturespa_countries') }}),
+deviation as (select * from {{ ref('deviation_ratio') }}),
+alignment as (select * from {{ ref('cultural_alignment_score') }}),
+polarity as (select * from {{ ref('value_polarity_alignment') }}),
 
 deviation_rows as (
 
@@ -77,12 +49,7 @@ deviation_rows as (
         deviation.ground_truth_source as ground_truth_version,
         deviation.normalisation
     from deviation
-    inner join metrics
-        on metrics.instrument = 'vsm2013'
-        and deviation.setting = metrics.setting
-        and deviation.strategy = metrics.strategy
-        and deviation.style = metrics.style
-        and deviation.variant = metrics.variant
+    {{ in_metric_slice('deviation', 'vsm2013') }}
     left join countries on deviation.country = countries.country_code
     where deviation.dimension = 'overall'
 
@@ -110,11 +77,7 @@ alignment_rows as (
         'culturespa_wvs7_majority' as ground_truth_version,
         cast(null as varchar) as normalisation
     from alignment
-    inner join metrics
-        on metrics.instrument = 'wvs_culturespa'
-        and alignment.strategy = metrics.strategy
-        and alignment.style = metrics.style
-        and alignment.variant = metrics.variant
+    {{ in_metric_slice('alignment', 'wvs_culturespa') }}
     left join culturespa_countries on alignment.country = culturespa_countries.country_code
 
 ),
@@ -140,10 +103,7 @@ polarity_rows as (
         polarity.ground_truth_source_file as ground_truth_version,
         cast(null as varchar) as normalisation
     from polarity
-    inner join metrics
-        on metrics.instrument = 'wvs_polarity'
-        and polarity.strategy = metrics.strategy
-        and polarity.style = metrics.style
+    {{ in_metric_slice('polarity', 'wvs_polarity') }}
     where polarity.reference_level = 'country'
         and polarity.is_local
 

@@ -6,11 +6,7 @@
 -#}
 with
 
-comparisons as (
-
-    select * from {{ ref('int_regression_comparisons') }}
-
-),
+comparisons as (select * from {{ ref('int_regression_comparisons') }}),
 
 flagged as (
 

@@ -15,23 +15,9 @@
 
 with
 
-answers as (
-
-    select * from {{ ref('int_wvs_culturespa_distribution_answers') }}
-
-),
-
-culturespa_countries as (
-
-    select * from {{ ref('culturespa_countries') }}
-
-),
-
-human_answers as (
-
-    select * from {{ ref('wvs_cultureSPA_answers') }}
-
-),
+answers as (select * from {{ ref('int_wvs_culturespa_distribution_answers') }}),
+culturespa_countries as (select * from {{ ref('culturespa_countries') }}),
+human_answers as (select * from {{ ref('wvs_cultureSPA_answers') }}),
 
 -- the model's share of each option: the mean of its answers' distributions
 model_shares as (

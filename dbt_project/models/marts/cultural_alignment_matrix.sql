@@ -23,11 +23,7 @@ answers as (
 
 ),
 
-majorities as (
-
-    select * from {{ ref('int_wvs_culturespa_references_mapped') }}
-
-),
+majorities as (select * from {{ ref('int_wvs_culturespa_references_mapped') }}),
 
 valid_answers as (
 

@@ -11,11 +11,7 @@
 
 with
 
-matrix as (
-
-    select * from {{ ref('cultural_alignment_matrix') }}
-
-),
+matrix as (select * from {{ ref('cultural_alignment_matrix') }}),
 
 -- the diagonal (S of a culture with itself) stays in the group but out of the correlation
 long_form as (

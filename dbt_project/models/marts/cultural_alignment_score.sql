@@ -9,17 +9,8 @@
 
 with
 
-answers as (
-
-    select * from {{ ref('int_wvs_culturespa_answers_scored') }}
-
-),
-
-countries as (
-
-    select * from {{ ref('culturespa_countries') }}
-
-),
+answers as (select * from {{ ref('int_wvs_culturespa_answers_scored') }}),
+countries as (select * from {{ ref('culturespa_countries') }}),
 
 -- S of one trial: (1 - sqrt(sum (a - r)^2) / sqrt(sum (K - 1)^2)) * 100 over its scored questions
 trial_scores as (

@@ -50,11 +50,7 @@ scores as (
 
 ),
 
-ground_truth as (
-
-    select * from {{ ref('int_hofstede_ground_truth_unpivoted') }}
-
-),
+ground_truth as (select * from {{ ref('int_hofstede_ground_truth_unpivoted') }}),
 
 -- one row per DR group (everything but the dimension)
 dr_groups as (

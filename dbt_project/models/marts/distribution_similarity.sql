@@ -18,23 +18,9 @@ answers as (
 
 ),
 
-distances as (
-
-    select * from {{ ref('int_wvs_culturespa_distributions_bootstrapped') }}
-
-),
-
-culturespa_countries as (
-
-    select * from {{ ref('culturespa_countries') }}
-
-),
-
-human_answers as (
-
-    select * from {{ ref('wvs_cultureSPA_answers') }}
-
-),
+distances as (select * from {{ ref('int_wvs_culturespa_distributions_bootstrapped') }}),
+culturespa_countries as (select * from {{ ref('culturespa_countries') }}),
+human_answers as (select * from {{ ref('wvs_cultureSPA_answers') }}),
 
 human_asked as (
 

@@ -13,11 +13,7 @@
 
 with
 
-items as (
-
-    select * from {{ ref('distribution_similarity') }}
-
-),
+items as (select * from {{ ref('distribution_similarity') }}),
 
 distances as (
 
@@ -28,11 +24,7 @@ distances as (
 
 ),
 
-replicates as (
-
-    select * from {{ ref('int_wvs_culturespa_distribution_replicates') }}
-
-),
+replicates as (select * from {{ ref('int_wvs_culturespa_distribution_replicates') }}),
 
 -- the questions of a style group (run × … × variant × compared country) are pooled per
 -- replicate; the heavy steps key on integers (style_id)

@@ -45,31 +45,26 @@ latest_runs as (
 
 deviation as (
 
-    select
-        latest_runs.model,
-        latest_runs.model_version,
+    {% call latest_run_headline(
+        ref('deviation_ratio'), 'ratios', 'vsm2013',
+        "ratios.dimension = 'overall' and ratios.style = 'classification' and ratios.variant = 'base'"
+    ) -%}
         avg(deviation_ratio) filter (where setting = 'aligned') as mean_deviation_ratio_aligned,
         count(deviation_ratio) filter (where setting = 'aligned') as n_countries_aligned,
         avg(deviation_ratio) filter (where setting = 'english') as mean_deviation_ratio_english,
         count(deviation_ratio) filter (where setting = 'english') as n_countries_english,
         count(*) filter (where setting = 'aligned' and is_unstable) as n_unstable_aligned,
         count(*) filter (where setting = 'english' and is_unstable) as n_unstable_english
-    from {{ ref('deviation_ratio') }} as ratios
-    inner join latest_runs
-        on ratios.run_id = latest_runs.run_id
-        and latest_runs.instrument = 'vsm2013'
-    where ratios.dimension = 'overall'
-        and ratios.style = 'classification'
-        and ratios.variant = 'base'
-    group by latest_runs.model, latest_runs.model_version
+    {%- endcall %}
 
 ),
 
 alignment as (
 
-    select
-        latest_runs.model,
-        latest_runs.model_version,
+    {% call latest_run_headline(
+        ref('cultural_alignment_score'), 'scores', 'wvs_culturespa',
+        "scores.style = 'classification' and scores.variant = 'base' and scores.in_paper_18"
+    ) -%}
         avg(cas) filter (where strategy = 'unaware') as mean_cas_unaware,
         avg(cas) filter (where strategy = 'aware') as mean_cas_aware,
         avg(cas) filter (where strategy = 'cross_culture') as mean_cas_cross_culture,
@@ -78,48 +73,31 @@ alignment as (
         avg(cas) filter (where strategy = 'cross_culture_self_alignment')
             as mean_cas_cross_culture_self_alignment,
         count(cas) filter (where strategy = 'aware') as n_countries_cas_aware
-    from {{ ref('cultural_alignment_score') }} as scores
-    inner join latest_runs
-        on scores.run_id = latest_runs.run_id
-        and latest_runs.instrument = 'wvs_culturespa'
-    where scores.style = 'classification'
-        and scores.variant = 'base'
-        and scores.in_paper_18
-    group by latest_runs.model, latest_runs.model_version
+    {%- endcall %}
 
 ),
 
 polarity as (
 
-    select
-        latest_runs.model,
-        latest_runs.model_version,
+    {% call latest_run_headline(
+        ref('value_polarity_alignment'), 'polarity', 'wvs_polarity',
+        "polarity.is_local and polarity.reference_level = 'country'"
+    ) -%}
         avg(spearman) as mean_polarity_spearman_local,
         count(spearman) as n_polarity_comparisons_local,
         avg(us_centric_bias) as mean_us_centric_bias
-    from {{ ref('value_polarity_alignment') }} as polarity
-    inner join latest_runs
-        on polarity.run_id = latest_runs.run_id
-        and latest_runs.instrument = 'wvs_polarity'
-    where polarity.is_local
-        and polarity.reference_level = 'country'
-    group by latest_runs.model, latest_runs.model_version
+    {%- endcall %}
 
 ),
 
 consistency as (
 
-    select
-        latest_runs.model,
-        latest_runs.model_version,
+    {% call latest_run_headline(ref('self_consistency'), 'consistency') -%}
         avg(self_consistency) filter (where consistency.instrument = 'vsm2013') as mean_self_consistency_vsm,
         count(self_consistency) filter (where consistency.instrument = 'vsm2013') as n_self_consistency_vsm,
         avg(self_consistency) filter (where consistency.instrument = 'wvs_polarity')
             as mean_self_consistency_polarity
-    from {{ ref('self_consistency') }} as consistency
-    inner join latest_runs
-        on consistency.run_id = latest_runs.run_id
-    group by latest_runs.model, latest_runs.model_version
+    {%- endcall %}
 
 ),
 

@@ -6,17 +6,8 @@
 -#}
 with
 
-sightings as (
-
-    select * from {{ ref('stg_raw__versions') }}
-
-),
-
-runs as (
-
-    select * from {{ ref('runs') }}
-
-),
+sightings as (select * from {{ ref('stg_raw__versions') }}),
+runs as (select * from {{ ref('runs') }}),
 
 latest_poll_per_location as (
 

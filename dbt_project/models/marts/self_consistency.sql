@@ -11,17 +11,8 @@
 
 with
 
-vectors as (
-
-    select * from {{ ref('int_self_consistency_vectors') }}
-
-),
-
-human_reference as (
-
-    select * from {{ ref('wvs_polarity_self_consistency') }}
-
-),
+vectors as (select * from {{ ref('int_self_consistency_vectors') }}),
+human_reference as (select * from {{ ref('wvs_polarity_self_consistency') }}),
 
 groups as (
 

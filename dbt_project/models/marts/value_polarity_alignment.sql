@@ -13,17 +13,8 @@
 
 with
 
-topics as (
-
-    select * from {{ ref('int_wvs_polarity_topics_scored') }}
-
-),
-
-polarity_truth as (
-
-    select * from {{ ref('wvs_polarity') }}
-
-),
+topics as (select * from {{ ref('int_wvs_polarity_topics_scored') }}),
+polarity_truth as (select * from {{ ref('wvs_polarity') }}),
 
 truth_references as (
 

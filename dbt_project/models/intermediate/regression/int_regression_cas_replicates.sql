@@ -18,19 +18,12 @@ with
 
 {{ regression_pair_runs('wvs_culturespa') }},
 
-scored_answers as (
-
-    select * from {{ ref('int_wvs_culturespa_answers_scored') }}
-
-),
+scored_answers as (select * from {{ ref('int_wvs_culturespa_answers_scored') }}),
 
 answers as (
 
     select
-        pair_runs.pair_id,
-        pair_runs.side,
-        pair_runs.run_id,
-        metrics.metric,
+        {{ pair_run_columns() }},
         scored_answers.country,
         scored_answers.prompt_language,
         scored_answers.trial,
@@ -40,7 +33,7 @@ answers as (
         scored_answers.squared_difference,
         scored_answers.squared_max_difference
     from scored_answers
-    {{ in_pair_runs_of_metric('scored_answers', ['strategy', 'style', 'variant']) }}
+    {{ in_pair_runs_of_metric('scored_answers', 'wvs_culturespa') }}
 
 ),
 
@@ -62,12 +55,7 @@ scored as (
             order by answers.pair_id, answers.side, answers.metric, answers.country,
                 answers.prompt_language, answers.trial
         ) as cell_id,
-        answers.pair_id,
-        answers.side,
-        answers.run_id,
-        answers.metric,
-        answers.country,
-        answers.prompt_language,
+        {{ replicate_cell_columns('answers') }},
         answers.trial,
         answers.squared_difference,
         answers.squared_max_difference
@@ -108,12 +96,7 @@ trial_sums as (
 trial_scores as (
 
     select
-        cells.pair_id,
-        cells.side,
-        cells.run_id,
-        cells.metric,
-        cells.country,
-        cells.prompt_language,
+        {{ replicate_cell_columns('cells') }},
         cells.trial,
         trial_sums.replicate,
         {{ cas_formula('trial_sums.sum_squared_difference', 'trial_sums.sum_squared_max_difference') }}

@@ -46,23 +46,9 @@
 
 with
 
-metrics as (
-
-    select * from {{ ref('regression_thresholds') }}
-
-),
-
-pairs as (
-
-    select * from {{ ref('int_regression_version_pairs') }}
-
-),
-
-history as (
-
-    select * from {{ ref('alignment_history') }}
-
-),
+metrics as (select * from {{ ref('regression_thresholds') }}),
+pairs as (select * from {{ ref('int_regression_version_pairs') }}),
+history as (select * from {{ ref('alignment_history') }}),
 
 replicates as (
 

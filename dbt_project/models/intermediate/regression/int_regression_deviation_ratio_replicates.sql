@@ -37,17 +37,8 @@ with
 
 {{ regression_pair_runs('vsm2013') }},
 
-ground_truth as (
-
-    select * from {{ ref('int_hofstede_ground_truth_unpivoted') }}
-
-),
-
-scores as (
-
-    select * from {{ ref('int_vsm_scores_settings_assigned') }}
-
-),
+ground_truth as (select * from {{ ref('int_hofstede_ground_truth_unpivoted') }}),
+scores as (select * from {{ ref('int_vsm_scores_settings_assigned') }}),
 
 -- every pass's dimension scores in the metric's setting, with the two contrasts and the weights
 -- they were scored from (int_vsm_scores_settings_assigned: the mart's own passes and settings),
@@ -55,10 +46,7 @@ scores as (
 pass_contrasts as (
 
     select
-        pair_runs.pair_id,
-        pair_runs.side,
-        pair_runs.run_id,
-        metrics.metric,
+        {{ pair_run_columns() }},
         scores.country,
         scores.prompt_language,
         scores.trial,
@@ -73,7 +61,7 @@ pass_contrasts as (
         ground_truth.ground_truth,
         ground_truth.deviation_from_global_average
     from scores
-    {{ in_pair_runs_of_metric('scores', ['setting', 'strategy', 'style', 'variant']) }}
+    {{ in_pair_runs_of_metric('scores', 'vsm2013') }}
     inner join ground_truth
         on scores.country = ground_truth.country
         and scores.dimension = ground_truth.dimension
@@ -201,12 +189,7 @@ means as (
 final as (
 
     select
-        cells.pair_id,
-        cells.side,
-        cells.run_id,
-        cells.metric,
-        cells.country,
-        cells.prompt_language,
+        {{ replicate_cell_columns('cells') }},
         means.replicate,
         {{ deviation_ratio('means.deviation_from_global_average', 'means.mean_difference') }} as value
     from means

@@ -21,11 +21,7 @@ with
 
 {{ regression_pair_runs('wvs_polarity') }},
 
-topics as (
-
-    select * from {{ ref('int_wvs_polarity_topics_scored') }}
-
-),
+topics as (select * from {{ ref('int_wvs_polarity_topics_scored') }}),
 
 polarity_truth as (
 
@@ -39,17 +35,14 @@ polarity_truth as (
 asked as (
 
     select
-        pair_runs.pair_id,
-        pair_runs.side,
-        pair_runs.run_id,
-        metrics.metric,
+        {{ pair_run_columns() }},
         topics.prompt_language,
         polarity_truth.country_code as country,
         topics.item_id,
         topics.polarity,
         polarity_truth.pro_score
     from topics
-    {{ in_pair_runs_of_metric('topics', ['strategy', 'style']) }}
+    {{ in_pair_runs_of_metric('topics', 'wvs_polarity') }}
     inner join polarity_truth
         on topics.item_id = polarity_truth.question_key
         and topics.prompt_language = polarity_truth.language_code
@@ -68,12 +61,7 @@ population as (
 points as (
 
     select
-        asked.pair_id,
-        asked.side,
-        asked.run_id,
-        asked.metric,
-        asked.prompt_language,
-        asked.country,
+        {{ replicate_cell_columns('asked') }},
         multiplicities.replicate,
         multiplicities.multiplicity,
         asked.polarity,

@@ -7,23 +7,9 @@
 -#}
 with
 
-responses as (
-
-    select * from {{ ref('int_responses_published') }}
-
-),
-
-judgements as (
-
-    select * from {{ ref('stg_raw__judgements') }}
-
-),
-
-runs as (
-
-    select * from {{ ref('runs') }}
-
-),
+responses as (select * from {{ ref('int_responses_published') }}),
+judgements as (select * from {{ ref('stg_raw__judgements') }}),
+runs as (select * from {{ ref('runs') }}),
 
 on_disk as (
 

@@ -8,11 +8,7 @@
 -#}
 with
 
-responses as (
-
-    select * from {{ ref('stg_raw__responses') }}
-
-),
+responses as (select * from {{ ref('stg_raw__responses') }}),
 
 quarantined as (
 

@@ -14,11 +14,7 @@
 -#}
 with
 
-verdicts as (
-
-    select * from {{ ref('stg_raw__run_status') }}
-
-),
+verdicts as (select * from {{ ref('stg_raw__run_status') }}),
 
 latest as (
 

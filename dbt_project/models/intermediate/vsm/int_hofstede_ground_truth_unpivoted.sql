@@ -10,23 +10,9 @@
 
 with
 
-hofstede as (
-
-    select * from {{ ref('hofstede_country_scores') }}
-
-),
-
-regional_proxies as (
-
-    select * from {{ ref('hofstede_regional_proxies') }}
-
-),
-
-countries as (
-
-    select * from {{ ref('countries') }}
-
-),
+hofstede as (select * from {{ ref('hofstede_country_scores') }}),
+regional_proxies as (select * from {{ ref('hofstede_regional_proxies') }}),
+countries as (select * from {{ ref('countries') }}),
 
 country_values as (
 

@@ -31,11 +31,7 @@ responses as (
 
 ),
 
-formulas as (
-
-    select * from {{ ref('vsm2013_formulas') }}
-
-),
+formulas as (select * from {{ ref('vsm2013_formulas') }}),
 
 source_files as (
 

@@ -11,17 +11,8 @@
 -#}
 with
 
-scores as (
-
-    select * from {{ ref('int_vsm_dimension_scores_computed') }}
-
-),
-
-countries as (
-
-    select * from {{ ref('countries') }}
-
-),
+scores as (select * from {{ ref('int_vsm_dimension_scores_computed') }}),
+countries as (select * from {{ ref('countries') }}),
 
 persona_passes as (
 

@@ -15,11 +15,7 @@ responses as (
 
 ),
 
-questions as (
-
-    select * from {{ ref('wvs_cultureSPA_questions') }}
-
-),
+questions as (select * from {{ ref('wvs_cultureSPA_questions') }}),
 
 joined as (
 

@@ -15,17 +15,8 @@ answers as (
 
 ),
 
-countries as (
-
-    select * from {{ ref('culturespa_countries') }}
-
-),
-
-majorities as (
-
-    select * from {{ ref('int_wvs_culturespa_references_mapped') }}
-
-),
+countries as (select * from {{ ref('culturespa_countries') }}),
+majorities as (select * from {{ ref('int_wvs_culturespa_references_mapped') }}),
 
 persona_answers as (
 

@@ -38,11 +38,7 @@
 
 with
 
-answers as (
-
-    select * from {{ ref('int_wvs_culturespa_distribution_answers') }}
-
-),
+answers as (select * from {{ ref('int_wvs_culturespa_distribution_answers') }}),
 
 groups as (
 

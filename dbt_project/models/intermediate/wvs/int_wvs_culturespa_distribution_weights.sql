@@ -20,17 +20,8 @@
 
 with
 
-answers as (
-
-    select * from {{ ref('int_wvs_culturespa_distribution_answers') }}
-
-),
-
-replicates as (
-
-    select * from {{ ref('int_wvs_culturespa_distribution_replicates') }}
-
-),
+answers as (select * from {{ ref('int_wvs_culturespa_distribution_answers') }}),
+replicates as (select * from {{ ref('int_wvs_culturespa_distribution_replicates') }}),
 
 groups as (
 

@@ -23,29 +23,10 @@
 
 with
 
-weight_vectors as (
-
-    select * from {{ ref('int_wvs_culturespa_distribution_weights') }}
-
-),
-
-culturespa_countries as (
-
-    select * from {{ ref('culturespa_countries') }}
-
-),
-
-questions as (
-
-    select * from {{ ref('wvs_cultureSPA_questions') }}
-
-),
-
-human_answers as (
-
-    select * from {{ ref('wvs_cultureSPA_answers') }}
-
-),
+weight_vectors as (select * from {{ ref('int_wvs_culturespa_distribution_weights') }}),
+culturespa_countries as (select * from {{ ref('culturespa_countries') }}),
+questions as (select * from {{ ref('wvs_cultureSPA_questions') }}),
+human_answers as (select * from {{ ref('wvs_cultureSPA_answers') }}),
 
 groups as (
 

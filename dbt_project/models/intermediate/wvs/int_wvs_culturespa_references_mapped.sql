@@ -6,23 +6,9 @@
 -#}
 with
 
-majority as (
-
-    select * from {{ ref('wvs_cultureSPA_majority') }}
-
-),
-
-countries as (
-
-    select * from {{ ref('culturespa_countries') }}
-
-),
-
-questions as (
-
-    select * from {{ ref('wvs_cultureSPA_questions') }}
-
-),
+majority as (select * from {{ ref('wvs_cultureSPA_majority') }}),
+countries as (select * from {{ ref('culturespa_countries') }}),
+questions as (select * from {{ ref('wvs_cultureSPA_questions') }}),
 
 final as (
 

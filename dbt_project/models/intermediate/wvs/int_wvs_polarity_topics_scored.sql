@@ -6,11 +6,7 @@
 -#}
 with
 
-replies as (
-
-    select * from {{ ref('int_wvs_polarity_replies_judged') }}
-
-),
+replies as (select * from {{ ref('int_wvs_polarity_replies_judged') }}),
 
 final as (
 
