@@ -99,6 +99,43 @@ def write_events(
     write_parquet(data_dir / "raw" / "runs" / f"run_id={run_id}", name, rows, schema)
 
 
+def write_completed_run_events(
+    data_dir: Path,
+    rows: list[dict[str, object]],
+    *,
+    started_at: datetime,
+    finished_at: datetime | None = None,
+    **fields: object,
+) -> None:
+    """The `started` and `completed` events of the run that asked exactly `rows` (one run's raw
+    responses; the run, instrument, model and version come from its first row), as the probe
+    writes them; `fields` set the other event columns (tokens, cost, base_url, ...)."""
+    first = rows[0]
+    event = {
+        "run_id": first["run_id"],
+        "instrument": str(first["instrument"]),
+        "model": first["model"],
+        "model_version": first["model_version"],
+        "base_url": "http://127.0.0.1:9/v1",
+        "prompt_language": None,
+        "cells_planned": len(rows),
+        "requests_sent": len(rows),
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost_usd": None,
+        "message": None,
+        **fields,
+    }
+    started = {**event, "event": "started", "cells_answered": 0, "recorded_at": started_at}
+    completed = {
+        **event,
+        "event": "completed",
+        "cells_answered": len(rows),
+        "recorded_at": finished_at or started_at,
+    }
+    write_events(data_dir, str(first["run_id"]), "part-0.parquet", [started, completed])
+
+
 # What every development build here hands dbt, the same for every data dir: dbt runs in the data
 # dir, so the database and the data dir are relative paths. dbt's partial-parse state is valid only
 # for the same profile (its connection keys include the database path), the same --vars and the

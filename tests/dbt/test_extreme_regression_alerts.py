@@ -19,17 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from culturewatch.alerts.ledger import read_ledger
 from culturewatch.orchestration.airflow_runs import ALERTS_DAG, init_airflow, run_dag_test
 from culturewatch.settings import data_paths
-from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
 from culturewatch.transform.warehouse_build import build_marts
 from tests.alert_receivers import SmtpReceiver, WebhookReceiver
 from tests.dbt import wvs_fixture
+from tests.dbt.raw_fixture import write_completed_run_events, write_responses
 
 SEEDS = wvs_fixture.DBT_PROJECT_DIR / "seeds" / "ground_truth"
 PROBED_AT = {"v1": datetime(2026, 1, 1, 12, 0, tzinfo=UTC), "v2": datetime(2026, 2, 1, 12, 0, tzinfo=UTC)}
@@ -80,23 +78,15 @@ def _responses(run_id: str, version: str, majorities: dict[str, dict[str, int]])
 
 
 def _write_run(data_dir: Path, run_id: str, rows: list[dict[str, object]]) -> None:
-    folder = data_dir / "raw" / "responses" / f"run_id={run_id}"
-    folder.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=RAW_RESPONSE_SCHEMA), folder / "part-0.parquet")
-    event = {
-        "run_id": run_id, "instrument": "wvs_culturespa", "model": wvs_fixture.MODEL,
-        "model_version": rows[0]["model_version"], "base_url": "http://127.0.0.1:9/v1",
-        "prompt_language": "en", "cells_planned": len(rows), "requests_sent": len(rows),
-        "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": None, "message": None,
-        "recorded_at": rows[0]["requested_at"],
-    }  # fmt: skip
-    events = [
-        {**event, "event": "started", "cells_answered": 0},
-        {**event, "event": "completed", "cells_answered": len(rows)},
-    ]
-    folder = data_dir / "raw" / "runs" / f"run_id={run_id}"
-    folder.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist(events, schema=RUN_EVENT_SCHEMA), folder / "part-0.parquet")
+    write_responses(data_dir, run_id, "part-0.parquet", rows)
+    write_completed_run_events(
+        data_dir,
+        rows,
+        started_at=rows[0]["requested_at"],
+        instrument="wvs_culturespa",
+        model=wvs_fixture.MODEL,
+        prompt_language="en",
+    )
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from tests.dbt.raw_fixture import (
     dbt,
     fetch,
     questionnaire,
-    write_events,
+    write_completed_run_events,
     write_parquet,
     write_responses,
 )
@@ -103,26 +103,20 @@ def _polarity_rows(run_id: str, version: str) -> tuple[list[dict[str, object]], 
 
 def _write_run(data_dir: Path, run_id: str, version: str, rows: list[dict[str, object]], hour: int) -> None:
     write_responses(data_dir, run_id, "part-0.parquet", rows)
-    event = {
-        "run_id": run_id,
-        "instrument": str(rows[0]["instrument"]),
-        "model": MODEL,
-        "model_version": version,
-        "base_url": "http://localhost:0/v1",
-        "prompt_language": "en",
-        "cells_planned": len(rows),
-        "requests_sent": len(rows),
-        "prompt_tokens": 10 * len(rows),
-        "completion_tokens": 2 * len(rows),
-        "cost_usd": 0.001,
-        "message": None,
-    }
     started = REQUESTED_AT + timedelta(hours=hour)
-    finished = started + timedelta(minutes=5)
-    write_events(data_dir, run_id, "part-0.parquet", [
-        {**event, "event": "started", "cells_answered": 0, "recorded_at": started},
-        {**event, "event": "completed", "cells_answered": len(rows), "recorded_at": finished},
-    ])  # fmt: skip
+    write_completed_run_events(
+        data_dir,
+        rows,
+        started_at=started,
+        finished_at=started + timedelta(minutes=5),
+        model=MODEL,
+        model_version=version,
+        base_url="http://localhost:0/v1",
+        prompt_language="en",
+        prompt_tokens=10 * len(rows),
+        completion_tokens=2 * len(rows),
+        cost_usd=0.001,
+    )
 
 
 def _write_raw(data_dir: Path) -> None:

@@ -16,8 +16,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from culturewatch.storage.schema import JUDGEMENT_SCHEMA, RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
+from culturewatch.storage.schema import JUDGEMENT_SCHEMA, RAW_RESPONSE_SCHEMA
 from tests.dbt import raw_fixture
+from tests.dbt.raw_fixture import write_completed_run_events
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -120,28 +121,16 @@ def write_fixture(
             pq.write_table(
                 pa.Table.from_pylist(part, schema=RAW_RESPONSE_SCHEMA), folder / f"part-{number}.parquet"
             )
-        event = {
-            "run_id": run_id,
-            "instrument": str(rows[0]["instrument"]),
-            "model": MODEL,
-            "model_version": MODEL_VERSION,
-            "base_url": "http://localhost:0/v1",
-            "prompt_language": None,
-            "cells_planned": len(rows),
-            "requests_sent": len(rows),
-            "prompt_tokens": 10 * len(rows),
-            "completion_tokens": 2 * len(rows),
-            "cost_usd": None,
-            "recorded_at": REQUESTED_AT,
-            "message": None,
-        }
-        events = [
-            {**event, "event": "started", "cells_answered": 0},
-            {**event, "event": "completed", "cells_answered": len(rows)},
-        ]
-        folder = data_dir / "raw" / "runs" / f"run_id={run_id}"
-        folder.mkdir(parents=True)
-        pq.write_table(pa.Table.from_pylist(events, schema=RUN_EVENT_SCHEMA), folder / "part-0.parquet")
+        write_completed_run_events(
+            data_dir,
+            rows,
+            started_at=REQUESTED_AT,
+            model=MODEL,
+            model_version=MODEL_VERSION,
+            base_url="http://localhost:0/v1",
+            prompt_tokens=10 * len(rows),
+            completion_tokens=2 * len(rows),
+        )
     for run_id in sorted({str(row["run_id"]) for row in judged or []}):
         rows = [row for row in judged or [] if row["run_id"] == run_id]
         folder = data_dir / "raw" / "judgements" / f"run_id={run_id}"

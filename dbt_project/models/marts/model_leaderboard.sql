@@ -4,6 +4,10 @@
     headline is a plain mean of a mart's own numbers over the countries (or languages) that
     have one, with the count beside it; no metric is recomputed here.
 -#}
+{#- CultureSPA's persona strategies (P1, P2, P1+P3, ...), one mean CAS column each -#}
+{%- set cas_strategies = [
+    'unaware', 'aware', 'cross_culture', 'self_alignment', 'aware_self_alignment', 'cross_culture_self_alignment',
+] -%}
 with
 
 runs as (
@@ -49,12 +53,12 @@ deviation as (
         ref('deviation_ratio'), 'ratios', 'vsm2013',
         "ratios.dimension = 'overall' and ratios.style = 'classification' and ratios.variant = 'base'"
     ) -%}
-        avg(deviation_ratio) filter (where setting = 'aligned') as mean_deviation_ratio_aligned,
-        count(deviation_ratio) filter (where setting = 'aligned') as n_countries_aligned,
-        avg(deviation_ratio) filter (where setting = 'english') as mean_deviation_ratio_english,
-        count(deviation_ratio) filter (where setting = 'english') as n_countries_english,
-        count(*) filter (where setting = 'aligned' and is_unstable) as n_unstable_aligned,
-        count(*) filter (where setting = 'english' and is_unstable) as n_unstable_english
+        {%- for setting in ['aligned', 'english'] %}
+        avg(deviation_ratio) filter (where setting = '{{ setting }}') as mean_deviation_ratio_{{ setting }},
+        count(deviation_ratio) filter (where setting = '{{ setting }}') as n_countries_{{ setting }},
+        count(*) filter (where setting = '{{ setting }}' and is_unstable) as n_unstable_{{ setting }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
     {%- endcall %}
 
 ),
@@ -65,13 +69,9 @@ alignment as (
         ref('cultural_alignment_score'), 'scores', 'wvs_culturespa',
         "scores.style = 'classification' and scores.variant = 'base' and scores.in_paper_18"
     ) -%}
-        avg(cas) filter (where strategy = 'unaware') as mean_cas_unaware,
-        avg(cas) filter (where strategy = 'aware') as mean_cas_aware,
-        avg(cas) filter (where strategy = 'cross_culture') as mean_cas_cross_culture,
-        avg(cas) filter (where strategy = 'self_alignment') as mean_cas_self_alignment,
-        avg(cas) filter (where strategy = 'aware_self_alignment') as mean_cas_aware_self_alignment,
-        avg(cas) filter (where strategy = 'cross_culture_self_alignment')
-            as mean_cas_cross_culture_self_alignment,
+        {%- for strategy in cas_strategies %}
+        avg(cas) filter (where strategy = '{{ strategy }}') as mean_cas_{{ strategy }},
+        {%- endfor %}
         count(cas) filter (where strategy = 'aware') as n_countries_cas_aware
     {%- endcall %}
 
@@ -115,12 +115,9 @@ final as (
         coalesce(deviation.n_countries_english, 0) as n_countries_english,
         coalesce(deviation.n_unstable_aligned, 0) as n_unstable_aligned,
         coalesce(deviation.n_unstable_english, 0) as n_unstable_english,
-        alignment.mean_cas_unaware,
-        alignment.mean_cas_aware,
-        alignment.mean_cas_cross_culture,
-        alignment.mean_cas_self_alignment,
-        alignment.mean_cas_aware_self_alignment,
-        alignment.mean_cas_cross_culture_self_alignment,
+        {%- for strategy in cas_strategies %}
+        alignment.mean_cas_{{ strategy }},
+        {%- endfor %}
         coalesce(alignment.n_countries_cas_aware, 0) as n_countries_cas_aware,
         polarity.mean_polarity_spearman_local,
         coalesce(polarity.n_polarity_comparisons_local, 0) as n_polarity_comparisons_local,

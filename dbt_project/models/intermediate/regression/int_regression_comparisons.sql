@@ -146,19 +146,16 @@ replicate_deltas as (
         before_replicates.replicate,
         country_cells.sign * (after_replicates.value - before_replicates.value) as delta
     from country_cells
-    inner join replicates as before_replicates
-        on country_cells.pair_id = before_replicates.pair_id
-        and before_replicates.side = 'before'
-        and country_cells.metric = before_replicates.metric
-        and country_cells.country = before_replicates.country
-        and country_cells.prompt_language = before_replicates.prompt_language
-    inner join replicates as after_replicates
-        on country_cells.pair_id = after_replicates.pair_id
-        and after_replicates.side = 'after'
-        and country_cells.metric = after_replicates.metric
-        and country_cells.country = after_replicates.country
-        and country_cells.prompt_language = after_replicates.prompt_language
+    {%- for side in ['before', 'after'] %}
+    inner join replicates as {{ side }}_replicates
+        on {{ side }}_replicates.side = '{{ side }}'
+        {%- for column in ['pair_id', 'metric', 'country', 'prompt_language'] %}
+        and country_cells.{{ column }} = {{ side }}_replicates.{{ column }}
+        {%- endfor %}
+        {%- if side == 'after' %}
         and before_replicates.replicate = after_replicates.replicate
+        {%- endif %}
+    {%- endfor %}
     where country_cells.is_comparable
         and country_cells.value_before is not null
         and country_cells.value_after is not null

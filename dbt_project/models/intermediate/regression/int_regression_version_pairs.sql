@@ -14,6 +14,14 @@
     Comparability keys come from the runs' alignment_history rows (ground truth and
     normalisation are per mart row; a run's distinct values are joined with ', ').
 -#}
+{#- what two runs must share to be compared: column -> how a difference is named -#}
+{%- set comparability_keys = {
+    'instrument_version': 'instrument_version',
+    'parser_version': 'parser_version',
+    'judge_version': 'judge',
+    'ground_truth_version': 'ground truth',
+    'normalisation': 'normalisation',
+} -%}
 with
 
 history as (
@@ -72,21 +80,11 @@ candidates as (
         current_version.run_finished_at as detected_at,
         concat_ws(
             '; ',
-            case when previous_version.instrument_version is distinct from current_version.instrument_version
-                then 'instrument_version ' || coalesce(previous_version.instrument_version, 'null')
-                    || ' -> ' || coalesce(current_version.instrument_version, 'null') end,
-            case when previous_version.parser_version is distinct from current_version.parser_version
-                then 'parser_version ' || coalesce(previous_version.parser_version, 'null')
-                    || ' -> ' || coalesce(current_version.parser_version, 'null') end,
-            case when previous_version.judge_version is distinct from current_version.judge_version
-                then 'judge ' || coalesce(previous_version.judge_version, 'null')
-                    || ' -> ' || coalesce(current_version.judge_version, 'null') end,
-            case when previous_version.ground_truth_version is distinct from current_version.ground_truth_version
-                then 'ground truth ' || coalesce(previous_version.ground_truth_version, 'null')
-                    || ' -> ' || coalesce(current_version.ground_truth_version, 'null') end,
-            case when previous_version.normalisation is distinct from current_version.normalisation
-                then 'normalisation ' || coalesce(previous_version.normalisation, 'null')
-                    || ' -> ' || coalesce(current_version.normalisation, 'null') end,
+            {%- for key, label in comparability_keys.items() %}
+            case when previous_version.{{ key }} is distinct from current_version.{{ key }}
+                then '{{ label }} ' || coalesce(previous_version.{{ key }}, 'null')
+                    || ' -> ' || coalesce(current_version.{{ key }}, 'null') end,
+            {%- endfor %}
             case when previous_version.has_mixed_versions
                 then 'run ' || previous_version.run_id || ' mixes instrument/parser/judge versions' end,
             case when current_version.has_mixed_versions
