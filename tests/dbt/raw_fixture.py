@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
 
@@ -263,3 +264,15 @@ def fetch(data_dir: Path, sql: str, parameters: list[object] | None = None) -> l
         cursor = connection.execute(sql, parameters or [])
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def assert_same_rows(actual: list[dict[str, object]], expected: list[dict[str, object]]) -> None:
+    """Row-for-row equality; floats up to summation-order rounding (1e-12 relative)."""
+    assert len(actual) == len(expected)
+    for got, want in zip(actual, expected, strict=True):
+        assert got.keys() == want.keys()
+        for key, value in want.items():
+            if isinstance(value, float):
+                assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+            else:
+                assert got[key] == value, key

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dbt.raw_fixture import assert_same_rows
 from tests.dbt.wvs_fixture import build, fetch, response, write_fixture
 
 RUN = "run-sc-1"
@@ -169,11 +170,4 @@ def test_trial_order_changes_no_metric(data_dir):
 
     original, shuffled = rows(RUN), rows(SHUFFLED)
     assert len(original) == 11  # 5 countries x (trials, variants) + US reversed_options trials
-    assert len(shuffled) == len(original)
-    for got, want in zip(shuffled, original, strict=True):
-        assert got.keys() == want.keys()
-        for key, value in want.items():
-            if isinstance(value, float):
-                assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
-            else:
-                assert got[key] == value, key
+    assert_same_rows(shuffled, original)

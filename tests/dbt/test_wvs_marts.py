@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dbt.raw_fixture import assert_same_rows
 from tests.dbt.wvs_fixture import (
     DBT_PROJECT_DIR,
     build,
@@ -648,18 +649,6 @@ def test_style_mean_is_the_mean_over_questions(data_dir):
 # ---------------------------------------------------------------- properties
 
 
-def _assert_same_rows(actual: list[dict[str, object]], expected: list[dict[str, object]]) -> None:
-    """Row-for-row equality; floats up to summation-order rounding (1e-12 relative)."""
-    assert len(actual) == len(expected)
-    for got, want in zip(actual, expected, strict=True):
-        assert got.keys() == want.keys()
-        for key, value in want.items():
-            if isinstance(value, float):
-                assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
-            else:
-                assert got[key] == value, key
-
-
 MART_ORDER = {
     "cultural_alignment_score": "country, strategy, style, variant",
     "cultural_alignment_matrix": "strategy, style, variant, culture_i, culture_j",
@@ -682,7 +671,7 @@ def test_trial_order_changes_no_metric(data_dir, mart):
 
     original = rows(RUN)
     assert original  # the comparison is not vacuous
-    _assert_same_rows(rows(SHUFFLED), original)
+    assert_same_rows(rows(SHUFFLED), original)
 
 
 @pytest.mark.parametrize("mart", ["value_polarity_alignment", "self_consistency"])
@@ -699,7 +688,7 @@ def test_variant_labels_and_row_order_change_no_polarity_metric(data_dir, mart):
 
     original = rows(POLARITY_RUN)
     assert original
-    _assert_same_rows(rows(POLARITY_SHUFFLED), original)
+    assert_same_rows(rows(POLARITY_SHUFFLED), original)
 
 
 EXPANDED_REPLICATES = """

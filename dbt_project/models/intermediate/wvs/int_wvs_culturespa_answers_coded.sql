@@ -68,18 +68,7 @@ classified as (
 final as (
 
     select
-        run_id,
-        model,
-        model_version,
-        instrument_version,
-        parser_version,
-        item_id,
-        country,
-        prompt_language,
-        style,
-        strategy,
-        variant,
-        trial,
+        {{ response_cell_columns() | join(',\n        ') }},
         temperature,
         parse_status,
         answer_status,
