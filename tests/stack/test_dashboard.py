@@ -7,6 +7,8 @@ of the line charts, heatmap cells and ranking bars carry their values and are la
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
@@ -331,3 +333,17 @@ def test_plugin_mounts_the_view_behind_airflow_auth() -> None:
     assert view["name"] == "Alignment" and view["destination"] == "nav"
     reply = TestClient(app["app"]).get("/alignment")
     assert reply.status_code == 401
+
+
+def test_loading_the_plugin_imports_no_web_stack() -> None:
+    """Every process that loads plugins (the DAG processor on each parse) imports the plugin file;
+    the view, FastAPI and Airflow's API security are imported on the API server's first request."""
+    heavy = ["fastapi", "airflow.api_fastapi.core_api.security", "culturewatch.dashboard.app"]
+    script = (
+        "import runpy, sys\n"
+        "import airflow.plugins_manager\n"
+        f"runpy.run_path({str(PROJECT_ROOT / 'plugins' / 'culturewatch_dashboard.py')!r})\n"
+        f"print([name for name in {heavy!r} if name in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
