@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from culturewatch.instruments.loader import load_instrument
-from culturewatch.probing.parse import PARSER_VERSION, ParsedAnswer, parse_answer, parse_final_answer
+from culturewatch.probing.interpret import answer_options, parse_reply
+from culturewatch.probing.parse import PARSER_VERSION, ParsedAnswer
 
 CORPUS = Path(__file__).with_name("corpus.csv")
 FRESH_SET = Path(__file__).parent / "fresh" / "labelled.csv"
@@ -40,17 +41,9 @@ def load_corpus(path: Path = CORPUS) -> list[dict[str, str]]:
 def parse_row(row: dict[str, str]) -> ParsedAnswer:
     """Parse a corpus reply exactly as the probe would for its language and style."""
     instrument = load_instrument("vsm2013")
-    texts = instrument.languages[row["language"]]
-    labels = row["labels_shown"].split(" | ")
-    words = texts.answer_words.numbers
-    refusals = instrument.refusal_phrases(row["language"])
-    options = instrument.option_words(row["language"])
-    scale = instrument.scale
-    text = row["response_text"]
-    if row["style"] == "cot":
-        marker = texts.styles.final_answer_marker
-        return parse_final_answer(text, marker, scale.min, scale.max, labels, words, refusals, options)
-    return parse_answer(text, scale.min, scale.max, labels, words, refusals, options)
+    language = row["language"]
+    options = answer_options(instrument, row["item_id"], language, row["labels_shown"].split(" | "))
+    return parse_reply(instrument, row["response_text"], row["style"], language, options)
 
 
 def score(rows: list[dict[str, str]]) -> list[Scored]:

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from culturewatch.probing.parse import PARSER_VERSION, parse_answer
+from culturewatch.probing.parse import PARSER_VERSION, AnswerOptions, parse_answer
 
 AGREE = ["strongly agree", "agree", "undecided", "disagree", "strongly disagree"]
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -42,7 +42,7 @@ REFUSALS = ["as an AI", "I cannot answer"]
     ],
 )
 def test_parse_answer(text: str | None, answer: float | None, status: str) -> None:
-    parsed = parse_answer(text, 1, 5, AGREE, WORDS, REFUSALS)
+    parsed = parse_answer(text, AnswerOptions(1, 5, AGREE, WORDS, REFUSALS))
     assert (parsed.answer, parsed.status) == (answer, status)
 
 
@@ -95,7 +95,7 @@ def test_parser_version_is_semver() -> None:
     ],
 )
 def test_other_languages(text, labels, words, refusals, answer, status) -> None:
-    parsed = parse_answer(text, 1, 5, labels, words, refusals)
+    parsed = parse_answer(text, AnswerOptions(1, 5, labels, words, refusals))
     assert (parsed.answer, parsed.status) == (answer, status)
 
 
@@ -114,7 +114,7 @@ def test_other_languages(text, labels, words, refusals, answer, status) -> None:
     ],
 )
 def test_a_number_word_after_an_option_word(text: str, answer: float | None, status: str) -> None:
-    parsed = parse_answer(text, 1, 5, AGREE, WORDS, REFUSALS, ["option", "choice"])
+    parsed = parse_answer(text, AnswerOptions(1, 5, AGREE, WORDS, REFUSALS, ["option", "choice"]))
     assert (parsed.answer, parsed.status) == (answer, status)
 
 
@@ -137,7 +137,7 @@ BN_IMPORTANCE = [  # reversed order, as shown: option 1 contains option 2's word
     ],
 )
 def test_a_reply_cut_off_inside_a_label(text: str, answer: float | None, status: str) -> None:
-    parsed = parse_answer(text, 1, 5, BN_IMPORTANCE)
+    parsed = parse_answer(text, AnswerOptions(1, 5, BN_IMPORTANCE))
     assert (parsed.answer, parsed.status) == (answer, status)
 
 
@@ -146,15 +146,15 @@ AGREEMENT = ["strongly agree", "agree", "undecided", "disagree", "strongly disag
 
 def test_a_run_of_digits_too_long_for_int_is_no_option() -> None:
     # Python's int() refuses more than 4,300 digits; a hostile reply must not crash the probe
-    assert parse_answer("9" * 5000, 1, 5, AGREEMENT).status == "unparseable"
-    assert parse_answer("2, not " + "7" * 5000, 1, 5, AGREEMENT).answer == 2.0
+    assert parse_answer("9" * 5000, AnswerOptions(1, 5, AGREEMENT)).status == "unparseable"
+    assert parse_answer("2, not " + "7" * 5000, AnswerOptions(1, 5, AGREEMENT)).answer == 2.0
 
 
 def test_a_long_reply_repeating_labels_parses_in_linear_time() -> None:
     # every pair of label matches was compared: 48 kB of "agree " took 15 s (64 kB is the reply cap)
     reply = "strongly disagree " + "agree " * 10_000
     started = time.perf_counter()
-    parsed = parse_answer(reply, 1, 5, AGREEMENT)
+    parsed = parse_answer(reply, AnswerOptions(1, 5, AGREEMENT))
     assert time.perf_counter() - started < 2.0
     assert (parsed.answer, parsed.status) == (None, "unparseable")  # two options named: never a guess
-    assert parse_answer("agree " * 10_000, 1, 5, AGREEMENT).answer == 2.0
+    assert parse_answer("agree " * 10_000, AnswerOptions(1, 5, AGREEMENT)).answer == 2.0

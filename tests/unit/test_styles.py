@@ -5,7 +5,7 @@ import pytest
 from culturewatch.config.schema import ProbeConfig
 from culturewatch.instruments.loader import load_instrument
 from culturewatch.probing.judge import judge_prompt, judged_option
-from culturewatch.probing.parse import parse_final_answer
+from culturewatch.probing.parse import AnswerOptions, parse_final_answer
 from culturewatch.probing.probe_specs import JUDGE_KEY, ProbeCell, build_specs
 from culturewatch.probing.prompts import render_messages
 from culturewatch.probing.runner import run_probe
@@ -61,7 +61,7 @@ def test_every_language_has_cot_and_scenario_texts(language: str) -> None:
     ],
 )
 def test_final_answer_of_chain_of_thought(text: str, answer: float | None, status: str) -> None:
-    parsed = parse_final_answer(text, "Answer:", 1, 5, AGREE)
+    parsed = parse_final_answer(text, "Answer:", AnswerOptions(1, 5, AGREE))
     assert (parsed.answer, parsed.status) == (answer, status)
 
 
@@ -139,11 +139,11 @@ def test_cot_with_a_final_answer_needs_no_judge(paths) -> None:
 
 @pytest.mark.parametrize("text", ["Réponse : 3", "Réponse: 3", "réponse\u00a0: 3", "RÉPONSE :3"])
 def test_final_answer_marker_tolerates_spacing_around_the_colon(text: str) -> None:
-    assert parse_final_answer(f"Je réfléchis.\n{text}", "Réponse :", 1, 5, AGREE).answer == 3.0
+    assert parse_final_answer(f"Je réfléchis.\n{text}", "Réponse :", AnswerOptions(1, 5, AGREE)).answer == 3.0
 
 
 def test_full_width_colon_marker() -> None:
-    assert parse_final_answer("我认为……\n答案：4", "答案：", 1, 5, AGREE).answer == 4.0
+    assert parse_final_answer("我认为……\n答案：4", "答案：", AnswerOptions(1, 5, AGREE)).answer == 4.0
 
 
 ZH_WORDS = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
@@ -164,4 +164,4 @@ TH_WORDS = {1: "หนึ่ง", 2: "สอง", 3: "สาม", 4: "สี่"
 def test_a_number_word_opening_the_answer_line_in_a_script_without_spaces(
     text, marker, words, answer
 ) -> None:
-    assert parse_final_answer(text, marker, 1, 5, ["非常重要"], words).answer == answer
+    assert parse_final_answer(text, marker, AnswerOptions(1, 5, ["非常重要"], words)).answer == answer

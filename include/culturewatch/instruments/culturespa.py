@@ -20,10 +20,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from culturewatch.errors import InputFileError, first_problem
-from culturewatch.instruments.schema import AnswerWords, ReviewStatus, Scale, StyleTexts, require_placeholders
+from culturewatch.instruments.schema import (
+    AnswerWords,
+    InstrumentHeader,
+    ReviewStatus,
+    Scale,
+    StyleTexts,
+    require_placeholders,
+)
 
 BaseStrategy = Literal["unaware", "aware", "cross_culture"]
 CultureSpaStrategy = Literal[
@@ -120,22 +127,12 @@ class CultureSpaTexts(BaseModel):
         return self
 
 
-class CultureSpaCore(BaseModel):
+class CultureSpaCore(InstrumentHeader):
     """`wvs_culturespa/instrument.yaml`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["culturespa"]
-    id: str
-    version: str
-    name: str
-    source: dict[str, str]
     languages: dict[str, CultureSpaTexts] = Field(min_length=1)
     countries: dict[str, CultureSpaCountry] = Field(min_length=1)
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_text(cls, value: object) -> str:
-        return str(value)
 
     @model_validator(mode="after")
     def _related_cultures_known(self) -> CultureSpaCore:

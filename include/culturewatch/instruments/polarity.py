@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from culturewatch.errors import InputFileError, first_problem
-from culturewatch.instruments.schema import ReviewStatus, require_placeholders
+from culturewatch.instruments.schema import InstrumentHeader, ReviewStatus, require_placeholders
 
 VARIANT_PATTERN = re.compile(r"^tpl\d{2}-var\d+$")
 SAMPLE = "sample"
@@ -47,21 +47,11 @@ class PolarityLanguage(BaseModel):
     translation_source: str = Field(min_length=1)
 
 
-class PolarityCore(BaseModel):
+class PolarityCore(InstrumentHeader):
     """`wvs_polarity/instrument.yaml`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["polarity"]
-    id: str
-    version: str
-    name: str
-    source: dict[str, str]
     languages: dict[str, PolarityLanguage] = Field(min_length=1)
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_text(cls, value: object) -> str:
-        return str(value)
 
 
 class PolarityInstrument(PolarityCore):

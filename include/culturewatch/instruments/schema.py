@@ -49,22 +49,28 @@ class Item(BaseModel):
     option_set: str
 
 
-class InstrumentCore(BaseModel):
-    """`<instrument>/instrument.yaml`: what does not depend on the prompt language."""
+class InstrumentHeader(BaseModel):
+    """What every kind's `instrument.yaml` starts with: its kind, id, version, name and source."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["vsm"] = "vsm"
+    kind: str
     id: str
     version: str
     name: str
-    scale: Scale
     source: dict[str, str]
-    items: list[Item] = Field(min_length=1)
 
     @field_validator("version", mode="before")
     @classmethod
     def _version_text(cls, value: object) -> str:
         return str(value)
+
+
+class InstrumentCore(InstrumentHeader):
+    """`<instrument>/instrument.yaml`: what does not depend on the prompt language."""
+
+    kind: Literal["vsm"] = "vsm"
+    scale: Scale
+    items: list[Item] = Field(min_length=1)
 
     @field_validator("items")
     @classmethod

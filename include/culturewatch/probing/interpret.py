@@ -8,7 +8,7 @@ from culturewatch.probing.cells import ProbeCell
 from culturewatch.probing.client import ChatResult
 from culturewatch.probing.distribution import option_distribution
 from culturewatch.probing.judge import judged_option
-from culturewatch.probing.parse import ParsedAnswer, parse_answer, parse_final_answer
+from culturewatch.probing.parse import AnswerOptions, ParsedAnswer, parse_answer, parse_final_answer
 from culturewatch.probing.variants import (
     OptionInstrument,
     displayed_labels,
@@ -26,18 +26,36 @@ class Reading:
     status: str  # ok | unparseable | refusal | error
 
 
+def answer_options(
+    instrument: OptionInstrument, item_id: str, language: str, labels: list[str]
+) -> AnswerOptions:
+    """What a reply to `item_id` in `language`, shown `labels`, is read against."""
+    scale = instrument.scale_for(item_id)
+    return AnswerOptions(
+        scale.min,
+        scale.max,
+        labels,
+        instrument.number_words(language),  # like digits, a number word names a shown option number
+        instrument.refusal_phrases(language),
+        instrument.option_words(language),  # "option three"
+    )
+
+
+def parse_reply(
+    instrument: OptionInstrument, text: str | None, style: str, language: str, options: AnswerOptions
+) -> ParsedAnswer:
+    """The reply parsed as its style asks: a chain of thought by its final-answer marker."""
+    if style == "cot":
+        return parse_final_answer(text, instrument.styles_for(language).final_answer_marker, options)
+    return parse_answer(text, options)
+
+
 def _parsed(instrument: OptionInstrument, cell: ProbeCell, result: ChatResult) -> ParsedAnswer:
-    language = cell.prompt_language
-    scale, labels = instrument.scale_for(cell.item_id), displayed_labels(instrument, cell)
-    words = instrument.number_words(language)  # like digits, a number word names a shown option number
-    refusals = instrument.refusal_phrases(language)
-    options = instrument.option_words(language)  # "option three"
     if cell.style == "scenario":  # free text: only a judge can read it
         return ParsedAnswer(None, "error" if result.text is None else "unparseable")
-    if cell.style == "cot":
-        marker = instrument.styles_for(language).final_answer_marker
-        return parse_final_answer(result.text, marker, scale.min, scale.max, labels, words, refusals, options)
-    return parse_answer(result.text, scale.min, scale.max, labels, words, refusals, options)
+    language = cell.prompt_language
+    options = answer_options(instrument, cell.item_id, language, displayed_labels(instrument, cell))
+    return parse_reply(instrument, result.text, cell.style, language, options)
 
 
 def read_reply(

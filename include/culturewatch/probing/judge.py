@@ -15,11 +15,17 @@ JUDGE_YAML = Path(__file__).with_name("judge.yaml")
 _CLASSIFICATION = re.compile(r'"classification"\s*:\s*"?\s*(\d+)')
 
 
-class JudgePrompt(BaseModel):
+class VersionedJudgePrompt(BaseModel):
+    """What every judge's YAML holds besides its prompt: a version (recorded per judged row) and
+    the reply budget."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: str
-    prompt: str
     max_tokens: int
+
+
+class JudgePrompt(VersionedJudgePrompt):
+    prompt: str
 
     def messages(self, question: str, response: str) -> list[dict[str, str]]:
         # str.replace, not format: the prompt's JSON example has braces of its own

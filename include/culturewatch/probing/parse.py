@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -141,20 +141,27 @@ def _phrases_mentioned(text: str, phrases: list[str], cut_off: bool = False) -> 
     return found
 
 
-def parse_answer(
-    text: str | None,
-    scale_min: int,
-    scale_max: int,
-    labels: list[str],
-    number_words: dict[int, str] | None = None,
-    refusals: Sequence[str] = (),
-    option_words: Sequence[str] = (),
-) -> ParsedAnswer:
+@dataclass(frozen=True)
+class AnswerOptions:
+    """What a reply is read against: the shown scale's numbers and labels, and the prompt
+    language's number words, refusal phrases and words for "option" ("option three")."""
+
+    scale_min: int
+    scale_max: int
+    labels: list[str]
+    number_words: dict[int, str] = field(default_factory=dict)
+    refusals: Sequence[str] = ()
+    option_words: Sequence[str] = ()
+
+
+def parse_answer(text: str | None, options: AnswerOptions) -> ParsedAnswer:
     """The option number in `text`: one distinct in-scale number (any script's digits), else one
     option label, else one number word; a refusal phrase makes it a refusal; anything else,
     including several candidates, is unparseable (never a guess)."""
     if text is None:
         return ParsedAnswer(None, "error")
+    scale_min, scale_max = options.scale_min, options.scale_max
+    labels, refusals = options.labels, options.refusals
     text = normalise_digits(text)
     # a number longer than any scale is out of scale (int() refuses over 4,300 digits)
     numbers = {int(match) if len(match) <= MAX_NUMBER_DIGITS else math.inf for match in _NUMBER.findall(text)}
@@ -173,7 +180,7 @@ def parse_answer(
             return ParsedAnswer(float(scale_min + chosen.pop()), "ok")
         if refusals and _phrases_mentioned(text, list(refusals)):
             return ParsedAnswer(None, "refusal")
-        said = _number_words_said(text, number_words or {}, option_words) if not chosen else set()
+        said = _number_words_said(text, options.number_words, options.option_words) if not chosen else set()
         if len(said) == 1:
             return ParsedAnswer(float(said.pop()), "ok")
     elif refusals and _phrases_mentioned(text, list(refusals)):
@@ -181,16 +188,7 @@ def parse_answer(
     return ParsedAnswer(None, "unparseable")
 
 
-def parse_final_answer(
-    text: str | None,
-    marker: str,
-    scale_min: int,
-    scale_max: int,
-    labels: list[str],
-    number_words: dict[int, str] | None = None,
-    refusals: Sequence[str] = (),
-    option_words: Sequence[str] = (),
-) -> ParsedAnswer:
+def parse_final_answer(text: str | None, marker: str, options: AnswerOptions) -> ParsedAnswer:
     """A chain-of-thought reply: the answer on its final-answer lines ("Answer: 3"). Each marker's
     answer is the rest of its line ("Answer: 3" then reasoning below it), else the text up to the
     next marker ("Answer:" then "3" on the next line); in a script written without spaces a number
@@ -203,19 +201,17 @@ def parse_final_answer(
     # "Réponse :", "Réponse:", "Réponse\u00a0:" and "答案：" all match their marker
     word = marker.rstrip(" \u00a0:：")
     matches = list(re.finditer(rf"{re.escape(word)}\s*[:：]", text, re.IGNORECASE))
-    read = {"labels": labels, "number_words": number_words, "refusals": refusals}
-    read["option_words"] = option_words
     answers = set()
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         segment = text[match.end() : end]
         line = segment.split("\n", 1)[0]
-        parsed = parse_answer(line, scale_min, scale_max, **read) if line.strip() else None
+        parsed = parse_answer(line, options) if line.strip() else None
         if parsed is None or parsed.status == "unparseable":
-            leading = _leading_unspaced_number_word(line, number_words or {})
+            leading = _leading_unspaced_number_word(line, options.number_words)
             parsed = ParsedAnswer(float(leading), "ok") if leading is not None else None
         if parsed is None:
-            parsed = parse_answer(segment, scale_min, scale_max, **read)
+            parsed = parse_answer(segment, options)
         if parsed.status != "unparseable":
             answers.add((parsed.answer, parsed.status))
     if len(answers) == 1:
@@ -223,7 +219,7 @@ def parse_final_answer(
         return ParsedAnswer(answer, status)  # type: ignore[arg-type]
     if answers:
         return ParsedAnswer(None, "unparseable")
-    return parse_answer(text, scale_min, scale_max, **read)
+    return parse_answer(text, options)
 
 
 def _leading_unspaced_number_word(line: str, number_words: dict[int, str]) -> int | None:

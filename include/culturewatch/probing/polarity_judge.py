@@ -7,8 +7,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
+from culturewatch.probing.judge import VersionedJudgePrompt
 from culturewatch.yaml_files import load_model
 
 POLARITY_JUDGE_YAML = Path(__file__).with_name("polarity_judge.yaml")
@@ -17,11 +16,8 @@ _LIST = re.compile(r'"opinions"\s*:\s*\[([^\]]*)', re.DOTALL)
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
-class PolarityJudgePrompt(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    version: str
+class PolarityJudgePrompt(VersionedJudgePrompt):
     system: str
-    max_tokens: int
 
     def messages(self, response: str, topic: str) -> list[dict[str, str]]:
         user = json.dumps({"response": response, "topic": topic}, ensure_ascii=False)

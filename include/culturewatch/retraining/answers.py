@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 from culturewatch.instruments.culturespa import CultureSpaInstrument
 from culturewatch.probing.client import ChatClient
-from culturewatch.probing.parse import parse_answer
+from culturewatch.probing.parse import AnswerOptions, parse_answer
 from culturewatch.retraining.prompts import answer_messages
 from culturewatch.retraining.questions import SurveyQuestion
 
@@ -48,9 +48,10 @@ async def answer_questions(
         messages = answer_messages(instrument, question, strategy, country)
         request = client.request_for(messages, temperature=0.0, max_tokens=max_tokens, seed=seed, trial=0)
         result = await client.complete(request)
-        parsed = parse_answer(
-            result.text, min(question.codes), max(question.codes), list(question.options), words, refusals
+        options = AnswerOptions(
+            min(question.codes), max(question.codes), list(question.options), words, refusals
         )
+        parsed = parse_answer(result.text, options)
         value = int(parsed.answer) if parsed.answer is not None else None
         return Answer(question.id, strategy, country, value, parsed.status, result.text)
 
