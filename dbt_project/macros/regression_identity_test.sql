@@ -31,10 +31,7 @@ select
     history.value as in_history
 from identity
 left join history
-    on identity.run_id = history.run_id
-    and identity.metric = history.metric
-    and identity.country = history.country
-    and identity.prompt_language = history.prompt_language
+    on {{ equi_join('identity', 'history', ['run_id', 'metric', 'country', 'prompt_language']) }}
 where history.run_id is null
     or (identity.value is null) <> (history.value is null)
     or abs(identity.value - history.value) > {{ tolerance }}

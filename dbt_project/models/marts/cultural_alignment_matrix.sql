@@ -7,10 +7,7 @@
       - cj's WVS majority answers (S(R_ci, A_cj); per trial, averaged), and
     the WVS reference S(A_ci, A_cj) between the two cultures' majority answers.
 -#}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version',
-    'prompt_language', 'style', 'strategy', 'variant',
-] -%}
+{%- set group_key = run_version_key() + ['prompt_language', 'style', 'strategy', 'variant'] -%}
 
 with
 
@@ -152,8 +149,7 @@ joined as (
     left join model_wvs
         on {{ null_safe_join('culture_pairs', 'model_wvs', group_key + ['culture_i', 'culture_j']) }}
     left join wvs_reference
-        on culture_pairs.culture_i = wvs_reference.culture_i
-        and culture_pairs.culture_j = wvs_reference.culture_j
+        on {{ equi_join('culture_pairs', 'wvs_reference', ['culture_i', 'culture_j']) }}
 
 ),
 

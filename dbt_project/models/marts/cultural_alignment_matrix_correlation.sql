@@ -3,10 +3,7 @@
     §6.2, Fig. 5): Pearson between the off-diagonal entries of a model matrix and of the WVS
     reference matrix S(A_ci, A_cj), per run × strategy × style × variant and comparison.
 -#}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version',
-    'strategy', 'prompt_language', 'style', 'variant',
-] -%}
+{%- set group_key = run_version_key() + ['strategy', 'prompt_language', 'style', 'variant'] -%}
 {%- set min_points = wvs_metric_setting('correlation_min_points') -%}
 
 with

@@ -2,9 +2,8 @@
     CultureSPA's cultural alignment score S (Eq. 1, as the released scoring code computes it)
     per trial, then averaged over trials. See the yml for the definition and every choice.
 -#}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version', 'country',
-    'is_persona_free', 'prompt_language', 'style', 'strategy', 'variant',
+{%- set group_key = run_version_key() + [
+    'country', 'is_persona_free', 'prompt_language', 'style', 'strategy', 'variant',
 ] -%}
 
 with

@@ -83,8 +83,7 @@ pass_differences as (
         abs(scores.score - ground_truth.ground_truth) as difference
     from scores
     inner join ground_truth
-        on scores.country = ground_truth.country
-        and scores.dimension = ground_truth.dimension
+        on {{ equi_join('scores', 'ground_truth', ['country', 'dimension']) }}
 
 ),
 

@@ -3,10 +3,7 @@
     question (Bravansky et al.), with a seeded percentile bootstrap interval and the counts
     behind it. See the yml.
 -#}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version', 'country',
-    'prompt_language', 'style', 'strategy', 'variant', 'item_id',
-] -%}
+{%- set group_key = distribution_group_key() -%}
 {%- set level = wvs_metric_setting('distribution_ci_level') | float -%}
 
 with
@@ -110,8 +107,7 @@ joined as (
         coalesce(intervals.n_bootstrap, 0) as n_bootstrap
     from group_references
     left join human_asked
-        on group_references.reference_country = human_asked.reference_country
-        and group_references.item_id = human_asked.item_id
+        on {{ equi_join('group_references', 'human_asked', ['reference_country', 'item_id']) }}
     left join point_estimates
         on {{ null_safe_join('group_references', 'point_estimates', group_key) }}
         and group_references.reference_country = point_estimates.reference_country

@@ -3,10 +3,7 @@
     country × prompt language × style × strategy × variant, its bootstrap interval, and the
     share of unclassifiable answers. See the yml.
 -#}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version', 'country',
-    'prompt_language', 'style', 'strategy', 'variant',
-] -%}
+{%- set group_key = run_version_key() + ['country', 'prompt_language', 'style', 'strategy', 'variant'] -%}
 {%- set level = wvs_metric_setting('distribution_ci_level') | float -%}
 {%- set units = '1e18' -%}
 {%- set fixed_point = 'cast(round(similarity * ' ~ units ~ ') as hugeint)' -%}
@@ -78,8 +75,7 @@ varying_sums as (
         sum({{ fixed_point }}) as varying_units
     from item_vectors
     inner join replicates
-        on item_vectors.group_id = replicates.group_id
-        and item_vectors.weights_key = replicates.weights_key
+        on {{ equi_join('item_vectors', 'replicates', ['group_id', 'weights_key']) }}
     where item_vectors.n_contents > 1
     group by item_vectors.style_id, replicates.replicate
 

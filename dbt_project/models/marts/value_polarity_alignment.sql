@@ -4,10 +4,7 @@
     respondent, the global level), per run × prompt language × reference, and the US-centric
     bias of the local truth_references. See the yml for definitions and choices.
 -#}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version',
-    'prompt_language', 'style', 'strategy',
-] -%}
+{%- set group_key = run_version_key() + ['prompt_language', 'style', 'strategy'] -%}
 {%- set reference_key = ['reference_level', 'reference_code'] -%}
 {%- set min_points = wvs_metric_setting('correlation_min_points') -%}
 

@@ -61,9 +61,7 @@ scored as (
         answers.squared_max_difference
     from answers
     inner join questions
-        on answers.pair_id = questions.pair_id
-        and answers.country = questions.country
-        and answers.item_id = questions.item_id
+        on {{ equi_join('answers', 'questions', ['pair_id', 'country', 'item_id']) }}
     where answers.is_scored
 
 ),
@@ -87,8 +85,7 @@ trial_sums as (
         sum(multiplicities.multiplicity * scored.squared_max_difference) as sum_squared_max_difference
     from scored
     inner join multiplicities
-        on scored.unit_id = multiplicities.unit_id
-        and scored.item_index = multiplicities.item_index
+        on {{ equi_join('scored', 'multiplicities', ['unit_id', 'item_index']) }}
     group by scored.cell_id, multiplicities.replicate
 
 ),

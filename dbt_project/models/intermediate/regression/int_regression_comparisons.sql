@@ -248,11 +248,9 @@ comparisons as (
         replicate_stats.ci_high
     from cells
     left join mean_cells
-        on cells.pair_id = mean_cells.pair_id
-        and cells.metric = mean_cells.metric
+        on {{ equi_join('cells', 'mean_cells', ['pair_id', 'metric']) }}
     left join replicate_stats
-        on cells.pair_id = replicate_stats.pair_id
-        and cells.metric = replicate_stats.metric
+        on {{ equi_join('cells', 'replicate_stats', ['pair_id', 'metric']) }}
         and cells.country is not distinct from replicate_stats.country
         and cells.prompt_language is not distinct from replicate_stats.prompt_language
 

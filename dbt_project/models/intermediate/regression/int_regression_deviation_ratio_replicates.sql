@@ -63,8 +63,7 @@ pass_contrasts as (
     from scores
     {{ in_pair_runs_of_metric('scores', 'vsm2013') }}
     inner join ground_truth
-        on scores.country = ground_truth.country
-        and scores.dimension = ground_truth.dimension
+        on {{ equi_join('scores', 'ground_truth', ['country', 'dimension']) }}
 
 ),
 
@@ -119,8 +118,7 @@ drawn_dimensions as (
     select slots.country, slots.replicate, slots.slot, country_dimensions.dimension, slots.m1, 2 - slots.m1 as m2
     from slots
     inner join country_dimensions
-        on slots.country = country_dimensions.country
-        and slots.dimension_index = country_dimensions.dimension_index
+        on {{ equi_join('slots', 'country_dimensions', ['country', 'dimension_index']) }}
 
 ),
 
@@ -134,11 +132,7 @@ scored_contrasts as (
         pass_contrasts.*
     from pass_contrasts
     inner join scored_dimensions
-        on pass_contrasts.pair_id = scored_dimensions.pair_id
-        and pass_contrasts.side = scored_dimensions.side
-        and pass_contrasts.metric = scored_dimensions.metric
-        and pass_contrasts.country = scored_dimensions.country
-        and pass_contrasts.dimension = scored_dimensions.dimension
+        on {{ equi_join('pass_contrasts', 'scored_dimensions', ['pair_id', 'side', 'metric', 'country', 'dimension']) }}
 
 ),
 
@@ -168,8 +162,7 @@ slot_differences as (
         ) as difference
     from scored_contrasts
     inner join drawn_dimensions
-        on scored_contrasts.country = drawn_dimensions.country
-        and scored_contrasts.dimension = drawn_dimensions.dimension
+        on {{ equi_join('scored_contrasts', 'drawn_dimensions', ['country', 'dimension']) }}
 
 ),
 

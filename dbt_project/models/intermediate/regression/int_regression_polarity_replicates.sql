@@ -68,13 +68,9 @@ points as (
         asked.pro_score
     from asked
     inner join population
-        on asked.pair_id = population.pair_id
-        and asked.country = population.country
-        and asked.item_id = population.item_id
+        on {{ equi_join('asked', 'population', ['pair_id', 'country', 'item_id']) }}
     inner join multiplicities
-        on population.pair_id = multiplicities.pair_id
-        and population.country = multiplicities.country
-        and population.item_index = multiplicities.item_index
+        on {{ equi_join('population', 'multiplicities', ['pair_id', 'country', 'item_index']) }}
     where asked.polarity is not null
 
 ),

@@ -92,8 +92,7 @@ candidates as (
         ) as differences
     from versions as current_version
     inner join versions as previous_version
-        on current_version.model = previous_version.model
-        and current_version.instrument = previous_version.instrument
+        on {{ equi_join('current_version', 'previous_version', ['model', 'instrument']) }}
         and previous_version.version_order < current_version.version_order
 
 ),

@@ -82,8 +82,7 @@ final as (
         end as squared_max_difference
     from scored_for
     left join majorities
-        on scored_for.country = majorities.country
-        and scored_for.item_id = majorities.item_id
+        on {{ equi_join('scored_for', 'majorities', ['country', 'item_id']) }}
 
 )
 

@@ -9,10 +9,7 @@
     group_label (persona country, prompt language, style, strategy, variant, question; not the
     run) seeds the group's draws (int_wvs_culturespa_distribution_replicates).
 -#}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version', 'country',
-    'prompt_language', 'style', 'strategy', 'variant', 'item_id',
-] -%}
+{%- set group_key = distribution_group_key() -%}
 
 with
 

@@ -197,8 +197,7 @@ final as (
         cast(null as struct(content_id bigint, weight bigint)[]) as chunked_weights
     from packed_replicates
     inner join packed_sequence_keys
-        on packed_replicates.group_id = packed_sequence_keys.group_id
-        and packed_replicates.draws = packed_sequence_keys.draws
+        on {{ equi_join('packed_replicates', 'packed_sequence_keys', ['group_id', 'draws']) }}
 
     union all
 

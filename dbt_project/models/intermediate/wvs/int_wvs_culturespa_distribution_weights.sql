@@ -12,10 +12,7 @@
     weights_key is the replicates model's (for n <= 9 the integer sum_c w_c (n + 1)^(c - 1), so a
     replicate that draws the full sample's contents shares the point estimate's vector).
 -#}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version', 'country',
-    'prompt_language', 'style', 'strategy', 'variant', 'item_id',
-] -%}
+{%- set group_key = distribution_group_key() -%}
 {%- set replicates = wvs_metric_setting('distribution_bootstrap_replicates') | int -%}
 
 with
@@ -86,8 +83,7 @@ vectors as (
         replicate_vectors.chunked_weights
     from point_vectors
     full outer join replicate_vectors
-        on point_vectors.group_id = replicate_vectors.group_id
-        and point_vectors.weights_key = replicate_vectors.weights_key
+        on {{ equi_join('point_vectors', 'replicate_vectors', ['group_id', 'weights_key']) }}
 
 ),
 
@@ -133,8 +129,7 @@ vector_weights as (
         where decoded.weight > 0
         group by decoded.group_id, decoded.weights_key
     ) as key_weights
-        on vectors.group_id = key_weights.group_id
-        and vectors.weights_key = key_weights.weights_key
+        on {{ equi_join('vectors', 'key_weights', ['group_id', 'weights_key']) }}
 
 ),
 
@@ -161,8 +156,7 @@ final as (
     inner join groups on vectors.group_id = groups.group_id
     inner join group_contents on vectors.group_id = group_contents.group_id
     inner join vector_weights
-        on vectors.group_id = vector_weights.group_id
-        and vectors.weights_key = vector_weights.weights_key
+        on {{ equi_join('vectors', 'vector_weights', ['group_id', 'weights_key']) }}
 
 )
 

@@ -16,10 +16,7 @@
     bit-identical numbers; W is one division at the end.
 -#}
 {%- set scale = 1000000000 -%}
-{%- set group_key = [
-    'run_id', 'model', 'model_version', 'instrument_version', 'parser_version', 'country',
-    'prompt_language', 'style', 'strategy', 'variant', 'item_id',
-] -%}
+{%- set group_key = distribution_group_key() -%}
 
 with
 
@@ -147,8 +144,7 @@ distances as (
     from group_references
     inner join model_cdfs on group_references.group_id = model_cdfs.group_id
     inner join human_cdfs
-        on group_references.reference_country = human_cdfs.reference_country
-        and group_references.item_id = human_cdfs.item_id
+        on {{ equi_join('group_references', 'human_cdfs', ['reference_country', 'item_id']) }}
         and model_cdfs.position = human_cdfs.position
     where model_cdfs.position < group_references.n_options - 1
     group by
@@ -173,8 +169,7 @@ final as (
         1 - distances.wasserstein as similarity
     from distances
     inner join weight_vectors
-        on distances.group_id = weight_vectors.group_id
-        and distances.weights_id = weight_vectors.weights_id
+        on {{ equi_join('distances', 'weight_vectors', ['group_id', 'weights_id']) }}
 
 )
 
