@@ -1,6 +1,7 @@
 """Real local alert receivers for tests: an HTTP server recording webhook POSTs and an SMTP
 server (aiosmtpd) recording e-mails, both on 127.0.0.1; plus a warehouse holding a hand-made
-marts.alignment_regressions table with exactly the contract's columns."""
+marts.alignment_regressions table with exactly the contract's columns; and an alerts config
+whose channels deliver to the receivers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from culturewatch.marts import REGRESSION_COLUMNS
@@ -172,3 +175,38 @@ def write_regressions(
             con.execute(
                 f"insert into marts.alignment_regressions values ({placeholders})", list(row.values())
             )
+
+
+ALERT_CHANNELS_YAML = (
+    "alerts:\n"
+    "  slack: {url_env: CW_TEST_SLACK}\n"
+    "  webhook: {url_env: CW_TEST_HOOK}\n"
+    "  email: {smtp_conn_id: cw_test_smtp, from_email: cw@example.org, to: [ops@example.org]}\n"
+)
+"""A run config's `alerts:` section: Slack, webhook and e-mail, named as an operator would (URLs
+in the environment, the SMTP server as an Airflow connection); deliver_alerts_to fills them in."""
+
+
+def deliver_alerts_to(http: WebhookReceiver, smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point ALERT_CHANNELS_YAML's channels at the receivers."""
+    monkeypatch.setenv("CW_TEST_SLACK", http.url("/slack"))
+    monkeypatch.setenv("CW_TEST_HOOK", http.url("/hook"))
+    monkeypatch.setenv("AIRFLOW_CONN_CW_TEST_SMTP", smtp.connection_json())
+
+
+def write_alerts_config(
+    path: Path,
+    model: str,
+    http: WebhookReceiver,
+    smtp: SmtpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: str = "",
+) -> Path:
+    """A run config at `path` watching `model` (never asked) whose alert channels deliver to the
+    receivers; CULTUREWATCH_CONFIG points to it. `extra`: more YAML under `alerts:` (routes)."""
+    deliver_alerts_to(http, smtp, monkeypatch)
+    path.write_text(
+        f"models:\n  - name: {model}\n    base_url: http://127.0.0.1:9/v1\n{ALERT_CHANNELS_YAML}{extra}"
+    )
+    monkeypatch.setenv("CULTUREWATCH_CONFIG", str(path))
+    return path

@@ -29,6 +29,34 @@ REQUESTED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
+MODEL = "fixture-model"
+MODEL_VERSION = "v1"
+FIXTURE_ROW: dict[str, object] = {
+    "model": MODEL,
+    "model_version": MODEL_VERSION,
+    "instrument": "vsm2013",
+    "style": "classification",
+    "variant": "base",
+    "trial": 0,
+    "answer_method": "parsed",
+    "requested_at": REQUESTED_AT,
+    "instrument_version": "2013.1.0",
+    "parser_version": "fixture",
+    "temperature": 0.0,
+    "max_tokens": 32,
+    "prompt_tokens": 10,
+    "completion_tokens": 2,
+    "cache_hit": False,
+}
+"""The columns every fixture's raw response row shares unless it says otherwise (a column of
+RAW_RESPONSE_SCHEMA that no row names is null)."""
+
+
+def response_row(**columns: object) -> dict[str, object]:
+    """One raw response row: FIXTURE_ROW with `columns` over it."""
+    return {**FIXTURE_ROW, **columns}
+
+
 def response(
     run_id: str,
     country: str | None,
@@ -41,32 +69,20 @@ def response(
     status: str = "ok",
     model_version: str = "v1",
 ) -> dict[str, object]:
-    return {
-        "run_id": run_id,
-        "model": "fixture-model",
-        "model_version": model_version,
-        "instrument": "vsm2013",
-        "item_id": item_id,
-        "country": country,
-        "prompt_language": language,
-        "style": "classification",
-        "strategy": "aware" if country else "unaware",
-        "variant": variant,
-        "trial": trial,
-        "prompt": f"{item_id} for {country} in {language}",
-        "response_text": None if answer is None else str(answer),
-        "answer": None if answer is None else float(answer),
-        "answer_method": "parsed",
-        "parse_status": status if answer is not None or status != "ok" else "unparseable",
-        "requested_at": REQUESTED_AT,
-        "instrument_version": "2013.1.0",
-        "parser_version": "fixture",
-        "temperature": 0.0,
-        "max_tokens": 32,
-        "prompt_tokens": 10,
-        "completion_tokens": 2,
-        "cache_hit": False,
-    }
+    return response_row(
+        run_id=run_id,
+        model_version=model_version,
+        item_id=item_id,
+        country=country,
+        prompt_language=language,
+        strategy="aware" if country else "unaware",
+        variant=variant,
+        trial=trial,
+        prompt=f"{item_id} for {country} in {language}",
+        response_text=None if answer is None else str(answer),
+        answer=None if answer is None else float(answer),
+        parse_status=status if answer is not None or status != "ok" else "unparseable",
+    )
 
 
 def questionnaire(

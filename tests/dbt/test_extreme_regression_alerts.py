@@ -25,7 +25,7 @@ from culturewatch.alerts.ledger import read_ledger
 from culturewatch.orchestration.airflow_runs import ALERTS_DAG, init_airflow, run_dag_test
 from culturewatch.settings import data_paths
 from culturewatch.transform.warehouse_build import build_marts
-from tests.alert_receivers import SmtpReceiver, WebhookReceiver
+from tests.alert_receivers import SmtpReceiver, WebhookReceiver, write_alerts_config
 from tests.dbt import wvs_fixture
 from tests.dbt.raw_fixture import write_completed_run_events, write_responses
 
@@ -125,18 +125,7 @@ def test_the_alerts_dag_delivers_exactly_one_alert_per_channel(
 ) -> None:
     paths = data_paths(data_dir)
     with WebhookReceiver() as http, SmtpReceiver() as smtp:
-        monkeypatch.setenv("CW_EXTREME_SLACK", http.url("/slack"))
-        monkeypatch.setenv("CW_EXTREME_HOOK", http.url("/hook"))
-        monkeypatch.setenv("AIRFLOW_CONN_CW_EXTREME_SMTP", smtp.connection_json())
-        config = tmp_path / "alerts.yaml"
-        config.write_text(
-            f"models:\n  - name: {wvs_fixture.MODEL}\n    base_url: http://127.0.0.1:9/v1\n"
-            "alerts:\n"
-            "  slack: {url_env: CW_EXTREME_SLACK}\n"
-            "  webhook: {url_env: CW_EXTREME_HOOK}\n"
-            "  email: {smtp_conn_id: cw_extreme_smtp, from_email: cw@example.org, to: [ops@example.org]}\n"
-        )
-        monkeypatch.setenv("CULTUREWATCH_CONFIG", str(config))
+        config = write_alerts_config(tmp_path / "alerts.yaml", wvs_fixture.MODEL, http, smtp, monkeypatch)
         init_airflow(paths)
         run_dag_test(paths, ALERTS_DAG, {"config": str(config)})
     assert len(http.to("/slack")) == len(http.to("/hook")) == len(smtp.mails) == 1

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -28,11 +27,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 RUN_ID = "run-fixture-1"
-MODEL = "fixture-model"
-MODEL_VERSION = "v1"
+MODEL, MODEL_VERSION = raw_fixture.MODEL, raw_fixture.MODEL_VERSION
 ITEMS = [f"m{number:02d}" for number in range(1, 25)]
 DIMENSIONS = ("pdi", "idv", "mas", "uai", "lto", "ivr")
-REQUESTED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+REQUESTED_AT = raw_fixture.REQUESTED_AT
 
 # Global means of the seed (see module docstring).
 MEAN = {
@@ -78,37 +76,21 @@ def _response(
     strategy: str = "aware",
     instrument: str = "vsm2013",
 ) -> dict[str, object]:
-    return {
-        "run_id": RUN_ID,
-        "model": MODEL,
-        "model_version": MODEL_VERSION,
-        "instrument": instrument,
-        "item_id": item_id,
-        "country": country,
-        "prompt_language": language,
-        "style": "classification",
-        "strategy": strategy,
-        "variant": "base",
-        "trial": trial,
-        "prompt": f"{instrument} {item_id} for {country} in {language}",
-        "response_text": None if answer is None else str(answer),
-        "answer": None if answer is None else float(answer),
-        "answer_probs": None,
-        "answer_method": "parsed",
-        "option_mass": None,
-        "parse_status": status,
-        "requested_at": REQUESTED_AT,
-        "instrument_version": "2013.1.0",
-        "parser_version": "fixture",
-        "temperature": 0.0,
-        "seed": 7,
-        "max_tokens": 32,
-        "latency_ms": 1.0,
-        "prompt_tokens": 10,
-        "completion_tokens": 2,
-        "cache_hit": False,
-        "error": None,
-    }
+    return raw_fixture.response_row(
+        run_id=RUN_ID,
+        instrument=instrument,
+        item_id=item_id,
+        country=country,
+        prompt_language=language,
+        strategy=strategy,
+        trial=trial,
+        prompt=f"{instrument} {item_id} for {country} in {language}",
+        response_text=None if answer is None else str(answer),
+        answer=None if answer is None else float(answer),
+        parse_status=status,
+        seed=7,
+        latency_ms=1.0,
+    )
 
 
 def _questionnaire(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -18,13 +17,10 @@ import pyarrow.parquet as pq
 
 from culturewatch.storage.schema import JUDGEMENT_SCHEMA, RAW_RESPONSE_SCHEMA
 from tests.dbt import raw_fixture
-from tests.dbt.raw_fixture import write_completed_run_events
+from tests.dbt.raw_fixture import MODEL, MODEL_VERSION, REQUESTED_AT, response_row, write_completed_run_events
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-REQUESTED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-MODEL = "fixture-model"
-MODEL_VERSION = "v1"
 
 
 def response(
@@ -45,41 +41,29 @@ def response(
     in_prompt_language: bool | None = True,
 ) -> dict[str, object]:
     """One raw response row; `probs` makes it a logprobs answer (pass their expected value as `answer`)."""
-    return {
-        "run_id": run_id,
-        "model": MODEL,
-        "model_version": MODEL_VERSION,
-        "instrument": instrument,
-        "item_id": item_id,
-        "country": country,
-        "prompt_language": language,
-        "style": style,
-        "strategy": strategy,
-        "variant": variant,
-        "trial": trial,
-        "prompt": f"{instrument} {item_id} {country} {strategy} {variant} {trial}",
-        "response_text": None if status == "error" else "reply",
-        "answer": answer,
-        "answer_probs": probs,
-        "answer_method": "logprobs" if probs is not None else "parsed",
-        "option_mass": None,
-        "parse_status": status,
-        "requested_at": REQUESTED_AT,
-        "instrument_version": "1.0.0",
-        "parser_version": "fixture",
-        "temperature": temperature,
-        "seed": None,
-        "max_tokens": 64,
-        "latency_ms": 1.0,
-        "prompt_tokens": 10,
-        "completion_tokens": 2,
-        "cache_hit": False,
-        "error": "boom" if status == "error" else None,
-        "response_language": None,
-        "response_language_matches": in_prompt_language,
-        "judge_model": None,
-        "judge_response": None,
-    }
+    return response_row(
+        run_id=run_id,
+        instrument=instrument,
+        item_id=item_id,
+        country=country,
+        prompt_language=language,
+        style=style,
+        strategy=strategy,
+        variant=variant,
+        trial=trial,
+        prompt=f"{instrument} {item_id} {country} {strategy} {variant} {trial}",
+        response_text=None if status == "error" else "reply",
+        answer=answer,
+        answer_probs=probs,
+        answer_method="logprobs" if probs is not None else "parsed",
+        parse_status=status,
+        instrument_version="1.0.0",
+        temperature=temperature,
+        max_tokens=64,
+        latency_ms=1.0,
+        error="boom" if status == "error" else None,
+        response_language_matches=in_prompt_language,
+    )
 
 
 def judgements(reply: dict[str, object], stances: Sequence[str]) -> list[dict[str, object]]:

@@ -45,7 +45,7 @@ from culturewatch.orchestration.airflow_runs import (
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_table
-from tests.alert_receivers import SmtpReceiver, WebhookReceiver
+from tests.alert_receivers import ALERT_CHANNELS_YAML, SmtpReceiver, WebhookReceiver, deliver_alerts_to
 from tests.e2e.conftest import TEST_MODEL
 from tests.e2e.regression_versions import (
     ALIAS,
@@ -85,10 +85,7 @@ def write_fleet(path: Path, served_version: str, tracking_uri: str) -> Path:
         "  mlflow:\n"
         f"    tracking_uri: '{tracking_uri}'\n"
         f"    models: [{{name: {REGISTERED_MODEL}, probe_as: {TEST_MODEL}, aliases: [{ALIAS}]}}]\n"
-        "alerts:\n"
-        "  slack: {url_env: CW_E2E_SLACK}\n"
-        "  webhook: {url_env: CW_E2E_HOOK}\n"
-        "  email: {smtp_conn_id: cw_e2e_smtp, from_email: cw@example.org, to: [ops@example.org]}\n"
+        + ALERT_CHANNELS_YAML
     )
     return path
 
@@ -230,9 +227,7 @@ def test_a_served_version_regresses_and_alerts_once_per_channel(
 
     # --- alerts: one cause (model, version pair, probe run) -> one alert per channel ----------------
     with WebhookReceiver() as http, SmtpReceiver() as smtp:
-        monkeypatch.setenv("CW_E2E_SLACK", http.url("/slack"))
-        monkeypatch.setenv("CW_E2E_HOOK", http.url("/hook"))
-        monkeypatch.setenv("AIRFLOW_CONN_CW_E2E_SMTP", smtp.connection_json())
+        deliver_alerts_to(http, smtp, monkeypatch)
         run_dag_test(paths, ALERTS_DAG, {"config": str(config)})
         first = (len(http.to("/slack")), len(http.to("/hook")), len(smtp.mails))
         run_dag_test(paths, ALERTS_DAG, {"config": str(config)})  # a re-run sends nothing more

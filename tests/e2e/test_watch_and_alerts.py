@@ -27,7 +27,13 @@ from culturewatch.orchestration.airflow_runs import (
 from culturewatch.serving.llama_server import LocalModelServer
 from culturewatch.settings import DataPaths
 from culturewatch.storage.parquet import read_table
-from tests.alert_receivers import SmtpReceiver, WebhookReceiver, regression_row, write_regressions
+from tests.alert_receivers import (
+    SmtpReceiver,
+    WebhookReceiver,
+    regression_row,
+    write_alerts_config,
+    write_regressions,
+)
 from tests.e2e.conftest import TEST_MODEL
 
 pytestmark = pytest.mark.slow
@@ -90,19 +96,8 @@ def test_alerts_dag_delivers_each_alert_once_per_channel(
     """Against a hand-made marts.alignment_regressions with the contract's columns (the alert
     side only; the regressions themselves are the dbt marts' business)."""
     with WebhookReceiver() as http, SmtpReceiver() as smtp:
-        monkeypatch.setenv("CW_E2E_SLACK", http.url("/slack"))
-        monkeypatch.setenv("CW_E2E_HOOK", http.url("/hook"))
-        monkeypatch.setenv("AIRFLOW_CONN_CW_E2E_SMTP", smtp.connection_json())
-        config = tmp_path / "alerts.yaml"
-        config.write_text(
-            "models:\n  - name: qwen\n    base_url: http://127.0.0.1:9/v1\n"
-            "alerts:\n"
-            "  slack: {url_env: CW_E2E_SLACK}\n"
-            "  webhook: {url_env: CW_E2E_HOOK}\n"
-            "  email: {smtp_conn_id: cw_e2e_smtp, from_email: cw@example.org, to: [ops@example.org]}\n"
-            "  routes:\n    - models: [qwen]\n      owners: [alice@example.org]\n"
-        )
-        monkeypatch.setenv("CULTUREWATCH_CONFIG", str(config))
+        routes = "  routes:\n    - models: [qwen]\n      owners: [alice@example.org]\n"
+        config = write_alerts_config(tmp_path / "alerts.yaml", "qwen", http, smtp, monkeypatch, routes)
         write_regressions(  # two causes: the VSM run (JP and US), the CultureSPA run (JP)
             paths,
             [

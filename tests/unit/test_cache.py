@@ -23,11 +23,17 @@ def on_disk(path: Path, key: str) -> dict[str, object] | None:
         other.close()
 
 
-def test_a_pending_answer_is_found_at_once_and_on_disk_after_commit(tmp_path: Path) -> None:
-    path = tmp_path / "c.sqlite"
+def holding_one_answer(path: Path) -> tuple[ResponseCache, str]:
+    """A cache at `path` with REQUEST's answer put in (pending, not yet committed) and its key."""
     cache = ResponseCache(path)
     key = request_key(REQUEST)
     cache.put(key, REQUEST, ANSWER)
+    return cache, key
+
+
+def test_a_pending_answer_is_found_at_once_and_on_disk_after_commit(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    cache, key = holding_one_answer(path)
     assert cache.get(key) == ANSWER
     assert cache.pending == 1 and on_disk(path, key) is None
     cache.commit()
@@ -37,9 +43,7 @@ def test_a_pending_answer_is_found_at_once_and_on_disk_after_commit(tmp_path: Pa
 
 def test_close_commits_what_is_pending(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite"
-    cache = ResponseCache(path)
-    key = request_key(REQUEST)
-    cache.put(key, REQUEST, ANSWER)
+    cache, key = holding_one_answer(path)
     cache.close()
     assert on_disk(path, key) == ANSWER
 

@@ -5,6 +5,7 @@ HTTP receiver that records what culturewatch sends (no vLLM runs on this machine
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,13 +45,19 @@ def start_retraining(paths, tmp_path: Path, base_url: str) -> tuple[str, Path]:
     return retrain_id, adapters
 
 
-def test_the_candidate_is_copied_to_the_adapter_volume_and_loaded_under_its_module_name(
-    paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def vllm(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
+    """vLLM's admin routes, played by a receiver; the fleet's API key is in TEST_VLLM_KEY."""
     monkeypatch.setenv("TEST_VLLM_KEY", "s3cret")
-    with WebhookReceiver() as vllm:
-        retrain_id, adapters = start_retraining(paths, tmp_path, vllm.url("/v1"))
-        summary = evaluation.probe_candidate(paths, retrain_id)
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+def test_the_candidate_is_copied_to_the_adapter_volume_and_loaded_under_its_module_name(
+    paths, tmp_path: Path, vllm: WebhookReceiver
+) -> None:
+    retrain_id, adapters = start_retraining(paths, tmp_path, vllm.url("/v1"))
+    summary = evaluation.probe_candidate(paths, retrain_id)
     target = adapters / REGISTERED / "v1"
     assert (target / "adapter_config.json").read_text() == '{"r": 16, "peft_type": "LORA"}'
     assert (target / "adapter_model.safetensors").read_bytes() == b"weights"
@@ -63,16 +70,12 @@ def test_the_candidate_is_copied_to_the_adapter_volume_and_loaded_under_its_modu
 
 
 def test_a_refused_load_is_an_error_naming_the_url_and_the_reply(
-    paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    paths, tmp_path: Path, vllm: WebhookReceiver
 ) -> None:
-    monkeypatch.setenv("TEST_VLLM_KEY", "s3cret")
-    with WebhookReceiver() as vllm:
-        retrain_id, _ = start_retraining(paths, tmp_path, vllm.url("/v1"))
-        vllm.fail_next["/v1/load_lora_adapter"] = 1
-        with pytest.raises(
-            CulturewatchError, match=r"/v1/load_lora_adapter refused culturespa-qwen=.*HTTP 500"
-        ):
-            evaluation.probe_candidate(paths, retrain_id)
+    retrain_id, _ = start_retraining(paths, tmp_path, vllm.url("/v1"))
+    vllm.fail_next["/v1/load_lora_adapter"] = 1
+    with pytest.raises(CulturewatchError, match=r"/v1/load_lora_adapter refused culturespa-qwen=.*HTTP 500"):
+        evaluation.probe_candidate(paths, retrain_id)
     assert "candidate_probe" not in RetrainWork.open(paths, retrain_id).state()
 
 

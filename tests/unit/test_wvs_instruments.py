@@ -418,26 +418,29 @@ def _config(server: FakeOpenAIServer, grid: dict[str, object]) -> ProbeConfig:
     )
 
 
+def _polarity_spec(server: FakeOpenAIServer, judge_reply: str, variants: list[str], items: list[str]):
+    """The probe spec of an English scenario run of wvs_polarity against `server`, where the model
+    tells of ten interviews and the judge replies `judge_reply`."""
+    server.by_model = {
+        "fake-model": Scripted(content=TEN_INTERVIEWS),
+        "fake-judge": Scripted(content=judge_reply),
+    }
+    grid = {
+        "instrument": "wvs_polarity",
+        "settings": ["english"],
+        "strategies": ["unaware"],
+        "styles": ["scenario"],
+    }
+    config = _config(server, {**grid, "variants": variants, "items": items})
+    [spec] = build_specs(config, POLARITY, {"fake-model": "v1", JUDGE_KEY: "j1"})
+    return spec
+
+
 def test_polarity_run_writes_each_reply_and_one_judged_stance_per_respondent(tmp_path: Path) -> None:
     paths = DataPaths(tmp_path)
     labels = json.dumps({"language": "en", "opinions": ["pro"] * 6 + ["con"] * 3 + ["NULL"]})
     with FakeOpenAIServer() as server:
-        server.by_model = {
-            "fake-model": Scripted(content=TEN_INTERVIEWS),
-            "fake-judge": Scripted(content=labels),
-        }
-        config = _config(
-            server,
-            {
-                "instrument": "wvs_polarity",
-                "settings": ["english"],
-                "strategies": ["unaware"],
-                "styles": ["scenario"],
-                "variants": ["tpl00-var0", "tpl01-var1"],
-                "items": ["f121", "e069_13"],
-            },
-        )
-        [spec] = build_specs(config, POLARITY, {"fake-model": "v1", JUDGE_KEY: "j1"})
+        spec = _polarity_spec(server, labels, ["tpl00-var0", "tpl01-var1"], ["f121", "e069_13"])
         outcome = run_probe(spec, paths)
         judged = [request for request in server.requests if request["model"] == "fake-judge"]
     assert outcome.cells_answered == 4
@@ -463,22 +466,7 @@ def test_polarity_run_writes_each_reply_and_one_judged_stance_per_respondent(tmp
 def test_polarity_reply_the_judge_cannot_label_is_unparseable_with_no_stances(tmp_path: Path) -> None:
     paths = DataPaths(tmp_path)
     with FakeOpenAIServer() as server:
-        server.by_model = {
-            "fake-model": Scripted(content=TEN_INTERVIEWS),
-            "fake-judge": Scripted(content='{"opinions": ["NULL"]}'),
-        }
-        config = _config(
-            server,
-            {
-                "instrument": "wvs_polarity",
-                "settings": ["english"],
-                "strategies": ["unaware"],
-                "styles": ["scenario"],
-                "variants": ["tpl00-var0"],
-                "items": ["f121"],
-            },
-        )
-        [spec] = build_specs(config, POLARITY, {"fake-model": "v1", JUDGE_KEY: "j1"})
+        spec = _polarity_spec(server, '{"opinions": ["NULL"]}', ["tpl00-var0"], ["f121"])
         run_probe(spec, paths)
     [row] = read_table(paths.run_dir(spec.run_id)).to_pylist()
     assert row["parse_status"] == "unparseable"
