@@ -49,6 +49,13 @@ def legend(figure: Figure, handles: list, fontsize: float = 8) -> None:
     figure.legend(handles=handles, loc="outside lower center", ncols=1, fontsize=fontsize)
 
 
+def finished(figure: Figure, heading: str, handles: list, legend_size: float = 8) -> Figure:
+    """The figure with its legend below and its heading above: how every report figure ends."""
+    legend(figure, handles, legend_size)
+    title(figure, heading)
+    return figure
+
+
 def clipped_texts(figure: Figure) -> list[str]:
     """Every visible text of `figure` (titles, labels, legends, colour-bar labels, annotations)
     whose box is not wholly inside the figure, or, for a text its axes clip, inside the axes."""

@@ -18,7 +18,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from culturewatch.config.metrics import catalog
 from culturewatch.marts import VSM_DIMENSIONS
-from culturewatch.reporting.figure_files import legend, plain, title
+from culturewatch.reporting.figure_files import finished, plain
 from culturewatch.reporting.paper_data import PaperData
 from culturewatch.reporting.paper_figures import (
     CHANGES,
@@ -157,16 +157,14 @@ def radar_figure(profiles: Sequence[CountryProfile], heading: str) -> Figure:
             fontsize=9,
             pad=10,
         )
-    legend(
+    return finished(
         figure,
+        heading,
         [
             Patch(color=MODEL_COLOUR, label="model (mean over trials)"),
             Patch(color=TRUTH_COLOUR, label="Hofstede ground truth"),
         ],
-        8,
     )
-    title(figure, heading)
-    return figure
 
 
 def ranking_figure(
@@ -223,9 +221,7 @@ def ranking_figure(
         handles.append(Patch(color=UNSTABLE_COLOUR, label="* unstable (denominator < 5 points)"))
     if compare:
         handles.append(Patch(color=COMPARE_COLOUR, label=plain(compare_label)))
-    legend(figure, handles, 8)
-    title(figure, heading)
-    return figure
+    return finished(figure, heading, handles)
 
 
 def dimension_heatmap_figure(
@@ -281,8 +277,9 @@ def dimension_heatmap_figure(
         bar = figure.colorbar(image, ax=figure.axes, shrink=0.8, extend="max")
         bar.set_label(f"deviation ratio ({info.direction_text});\n1 = as close as the average", fontsize=8)
         bar.ax.tick_params(labelsize=7)
-    legend(
+    return finished(
         figure,
+        heading,
         [
             Patch(
                 facecolor="white",
@@ -292,10 +289,7 @@ def dimension_heatmap_figure(
             ),
             Patch(color=NULL_COLOUR, label="null (see the table's reason)"),
         ],
-        8,
     )
-    title(figure, heading)
-    return figure
 
 
 def cas_figure(
@@ -329,6 +323,4 @@ def cas_figure(
         axes.set_ylabel(f"CAS (0-100, {info.direction_text})", fontsize=8)
         axes.set_title(plain(name), fontsize=9)
     handles = [Patch(color=colours[i % 2], label=plain(labels[run_id])) for i, run_id in enumerate(run_ids)]
-    legend(figure, handles, 8)
-    title(figure, heading)
-    return figure
+    return finished(figure, heading, handles)

@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 
 from culturewatch.config.metrics import catalog
 from culturewatch.marts import RegressionRow
-from culturewatch.reporting.figure_files import legend, plain, title
+from culturewatch.reporting.figure_files import finished, legend, plain, title
 from culturewatch.reporting.paper_data import (
     Distribution,
     MatrixCell,
@@ -63,16 +63,14 @@ def scatter_figure(points: Sequence[ScatterPoint], heading: str) -> Figure:
         axes.set_ylabel("deviation of ground truth from\nthe global average (points)", fontsize=8)
         axes.set_title(plain(setting), fontsize=9)
         axes.tick_params(labelsize=7)
-    legend(
+    return finished(
         figure,
+        heading,
         [
             Patch(color=MODEL_COLOUR, label="country (DR = y / x; above the diagonal: DR > 1)"),
             Patch(color=UNSTABLE_COLOUR, label="unstable (x < 5 points)"),
         ],
-        8,
     )
-    title(figure, heading)
-    return figure
 
 
 def changes_figure(rows: Sequence[RegressionRow], heading: str) -> Figure:
@@ -114,17 +112,16 @@ def changes_figure(rows: Sequence[RegressionRow], heading: str) -> Figure:
         axes.set_xlabel(f"change ({text.info.direction_text}; negative = worse)", fontsize=8)
         axes.set_title(plain(metric), fontsize=9)
         axes.tick_params(axis="x", labelsize=7)
-    legend(
+    return finished(
         figure,
+        heading,
         [
             Patch(color="#d62728", label="regression"),
             Patch(color="#2ca02c", label="improvement"),
             Patch(color=MODEL_COLOUR, label="no change (within threshold or not significant)"),
         ],
-        7,
+        legend_size=7,
     )
-    title(figure, heading)
-    return figure
 
 
 def matrix_figure(
@@ -197,9 +194,9 @@ def styles_figure(rows: Sequence[StyleSimilarity], heading: str) -> Figure:
         axes.set_ylim(0, 1)
         axes.set_ylabel(f"similarity ({info.direction_text})", fontsize=8)
         axes.set_title(plain(f"strategy {strategy}"), fontsize=9)
-    legend(figure, [Patch(color=STYLE_COLOURS.get(s, MODEL_COLOUR), label=plain(s)) for s in styles], 8)
-    title(figure, heading)
-    return figure
+    return finished(
+        figure, heading, [Patch(color=STYLE_COLOURS.get(s, MODEL_COLOUR), label=plain(s)) for s in styles]
+    )
 
 
 def distributions_figure(rows: Sequence[Distribution], heading: str) -> Figure:
