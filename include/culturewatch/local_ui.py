@@ -26,8 +26,9 @@ import httpx
 
 from culturewatch.errors import CulturewatchError
 from culturewatch.links import VIEW_MOUNT, VIEW_PAGE
+from culturewatch.orchestration.airflow_api import api_client, api_is_healthy
 from culturewatch.orchestration.airflow_runs import airflow_env, ensure_pools, init_airflow
-from culturewatch.service_processes import Process, port_is_free, spawn, wait_for
+from culturewatch.service_processes import Process, port_is_free, raise_if_any_stopped, spawn, wait_for
 from culturewatch.settings import DataPaths
 
 ADMIN_USER = "admin"
@@ -135,25 +136,14 @@ class LocalUI:
         return self
 
     def check_alive(self) -> None:
-        dead = [process for process in self.processes if not process.alive()]
-        if dead:
-            details = "\n".join(f"--- {p.name} exited {p.popen.returncode}:\n{p.tail()}" for p in dead)
-            raise CulturewatchError(f"Airflow component(s) stopped:\n{details}")
+        raise_if_any_stopped(self.processes, "Airflow component(s)")
 
     def _healthy(self) -> bool:
         self.check_alive()
-        try:
-            return httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return api_is_healthy(self.url)
 
     def client(self) -> httpx.Client:
-        reply = httpx.post(
-            f"{self.url}/auth/token", json={"username": ADMIN_USER, "password": self.password}, timeout=30
-        )
-        reply.raise_for_status()
-        token = reply.json()["access_token"]
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        return api_client(self.url, ADMIN_USER, self.password)
 
     def project_dags(self) -> list[dict[str, object]]:
         dag_files = sorted(path.stem for path in Path(self.env()["AIRFLOW__CORE__DAGS_FOLDER"]).glob("*.py"))

@@ -12,9 +12,11 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from culturewatch.errors import CulturewatchError
 
 
 def free_port() -> int:
@@ -79,6 +81,15 @@ class Process:
         except ProcessLookupError:
             pass
         self.popen.wait(timeout=10)
+
+
+def raise_if_any_stopped(processes: Iterable[Process], what: str) -> None:
+    """A CulturewatchError naming each of `processes` that has exited, with its exit code and the
+    tail of its log."""
+    dead = [process for process in processes if not process.alive()]
+    if dead:
+        details = "\n".join(f"--- {p.name} exited {p.popen.returncode}:\n{p.tail()}" for p in dead)
+        raise CulturewatchError(f"{what} stopped:\n{details}")
 
 
 def spawn(

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from culturewatch.orchestration.airflow_api import api_client, api_is_healthy
+from culturewatch.service_processes import raise_if_any_stopped
 from culturewatch.settings import DATA_DIR_ENV, PROJECT_ROOT, STATE_DB_ENV, STORE_ENV
 from tests.native_services import PostgresServer, Process, free_port, spawn, wait_for
 from tests.object_store import SeaweedFS
@@ -234,17 +236,11 @@ class NativeStack:
         return next(process for process in self.processes if process.name == name)
 
     def check_alive(self) -> None:
-        dead = [process for process in self.processes if not process.alive()]
-        if dead:
-            details = "\n".join(f"--- {p.name} exited {p.popen.returncode}:\n{p.tail()}" for p in dead)
-            raise RuntimeError(f"stack process(es) died:\n{details}")
+        raise_if_any_stopped(self.processes, "stack process(es)")
 
     def _api_healthy(self) -> bool:
         self.check_alive()
-        try:
-            return httpx.get(f"{self.api_url}/api/v2/monitor/health", timeout=5).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return api_is_healthy(self.api_url)
 
     def stop(self) -> None:
         """Stop Airflow first (workers finish their task), then Redis and Postgres."""
@@ -258,16 +254,5 @@ class NativeStack:
 
     # -- the REST API --------------------------------------------------------------------------
 
-    def token(self) -> str:
-        reply = httpx.post(
-            f"{self.api_url}/auth/token",
-            json={"username": ADMIN_USER, "password": self.admin_password},
-            timeout=30,
-        )
-        reply.raise_for_status()
-        return str(reply.json()["access_token"])
-
     def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.api_url, headers={"Authorization": f"Bearer {self.token()}"}, timeout=30
-        )
+        return api_client(self.api_url, ADMIN_USER, self.admin_password)

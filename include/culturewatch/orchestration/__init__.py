@@ -15,6 +15,7 @@ imports `airflow` or `cosmos` (ruff TID251; tests/unit/test_import_rules.py).
 - `alert_notifiers`   the notifiers that send regression alerts
 - `quality_notifier`  the notifier of the data-quality gates
 - `airflow_runs`      the `airflow` command: `dags test`, `db migrate`, pools (the embedded stack)
+- `airflow_api`       Airflow's REST API: is the API server up, a client signed in as a user
 
 Importing this package (its `__init__`) imports nothing; each module imports Airflow itself.
 """
