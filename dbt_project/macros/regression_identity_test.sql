@@ -15,12 +15,7 @@ identity as (
 
 ),
 
-history as (
-
-    select * from {{ ref('alignment_history') }}
-    where scope = 'country'
-
-)
+history as (select * from {{ ref('alignment_history') }} where scope = 'country')
 
 select
     identity.run_id,

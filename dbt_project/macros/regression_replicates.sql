@@ -31,12 +31,7 @@
     its point-estimate formula with every item weighted by its multiplicity.
 -#}
 {% macro regression_pair_runs(instrument) -%}
-metrics as (
-
-    select * from {{ ref('regression_thresholds') }}
-    where instrument = '{{ instrument }}'
-
-),
+metrics as (select * from {{ ref('regression_thresholds') }} where instrument = '{{ instrument }}'),
 
 pairs as (
 

@@ -43,13 +43,7 @@
 
 with
 
-scores as (
-
-    select * from {{ ref('int_vsm_scores_settings_assigned') }}
-    where {{ run_id_filter(runs) }}
-
-),
-
+scores as (select * from {{ ref('int_vsm_scores_settings_assigned') }} where {{ run_id_filter(runs) }}),
 ground_truth as (select * from {{ ref('int_hofstede_ground_truth_unpivoted') }}),
 
 -- one row per DR group (everything but the dimension)

@@ -8,13 +8,7 @@
 
 with
 
-answers as (
-
-    select * from {{ ref('int_wvs_culturespa_answers_coded') }}
-    where in_culturespa_eval
-
-),
-
+answers as (select * from {{ ref('int_wvs_culturespa_answers_coded') }} where in_culturespa_eval),
 distances as (select * from {{ ref('int_wvs_culturespa_distributions_bootstrapped') }}),
 culturespa_countries as (select * from {{ ref('culturespa_countries') }}),
 human_answers as (select * from {{ ref('wvs_cultureSPA_answers') }}),

@@ -10,12 +10,7 @@
 ] -%}
 with
 
-runs as (
-
-    select * from {{ ref('runs') }}
-    where status is distinct from 'quarantined'
-
-),
+runs as (select * from {{ ref('runs') }} where status is distinct from 'quarantined'),
 
 versions as (
 

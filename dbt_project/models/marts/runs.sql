@@ -26,32 +26,10 @@
 
 with
 
-events as (
-
-    select * from {{ ref('stg_raw__run_events') }}
-    where {{ run_id_filter(runs) }}
-
-),
-
-responses as (
-
-    select * from {{ ref('stg_raw__responses') }}
-    where {{ run_id_filter(runs) }}
-
-),
-
-quality as (
-
-    select * from {{ ref('int_run_quality_status') }}
-    where {{ run_id_filter(runs) }}
-
-),
-
-fingerprints as (
-
-    {{ all_run_fingerprints() }}
-
-),
+events as (select * from {{ ref('stg_raw__run_events') }} where {{ run_id_filter(runs) }}),
+responses as (select * from {{ ref('stg_raw__responses') }} where {{ run_id_filter(runs) }}),
+quality as (select * from {{ ref('int_run_quality_status') }} where {{ run_id_filter(runs) }}),
+fingerprints as ({{ all_run_fingerprints() }}),
 
 -- a run whose latest data-quality verdict is `quarantined` (docs/raw-data.md "Run status")
 status_overrides as (

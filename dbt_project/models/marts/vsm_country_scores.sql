@@ -12,12 +12,7 @@
 
 with
 
-scores as (
-
-    select * from {{ ref('int_vsm_dimension_scores_computed') }}
-    where {{ run_id_filter(runs) }}
-
-),
+scores as (select * from {{ ref('int_vsm_dimension_scores_computed') }} where {{ run_id_filter(runs) }}),
 
 pivoted as (
 

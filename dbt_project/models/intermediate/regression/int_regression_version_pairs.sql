@@ -24,12 +24,7 @@
 } -%}
 with
 
-history as (
-
-    select * from {{ ref('alignment_history') }}
-    where is_regression_eligible
-
-),
+history as (select * from {{ ref('alignment_history') }} where is_regression_eligible),
 
 runs as (
 

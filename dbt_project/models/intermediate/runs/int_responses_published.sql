@@ -9,13 +9,7 @@
 with
 
 responses as (select * from {{ ref('stg_raw__responses') }}),
-
-quarantined as (
-
-    select run_id from {{ ref('int_run_quality_status') }}
-    where is_quarantined
-
-),
+quarantined as (select run_id from {{ ref('int_run_quality_status') }} where is_quarantined),
 
 final as (
 

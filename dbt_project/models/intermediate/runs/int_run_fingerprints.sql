@@ -30,12 +30,7 @@ counted as (
 
 ),
 
-vsm as (
-
-    select distinct run_id from {{ ref('stg_raw__responses') }}
-    where instrument = 'vsm2013'
-
-),
+vsm as (select distinct run_id from {{ ref('stg_raw__responses') }} where instrument = 'vsm2013'),
 
 final as (
 

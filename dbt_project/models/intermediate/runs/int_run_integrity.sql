@@ -15,44 +15,12 @@
 
 with
 
-fingerprints as (
-
-    {{ all_run_fingerprints() }}
-
-),
-
-responses as (
-
-    select * from {{ ref('stg_raw__responses') }}
-    where {{ run_id_filter(runs) }}
-
-),
-
-judgements as (
-
-    select * from {{ ref('stg_raw__judgements') }}
-    where {{ run_id_filter(runs) }}
-
-),
-
-events as (
-
-    select * from {{ ref('stg_raw__run_events') }}
-    where {{ run_id_filter(runs) }}
-
-),
-
-countries as (
-
-    select country_code from {{ ref('countries') }}
-
-),
-
-culturespa_countries as (
-
-    select country_code from {{ ref('culturespa_countries') }}
-
-),
+fingerprints as ({{ all_run_fingerprints() }}),
+responses as (select * from {{ ref('stg_raw__responses') }} where {{ run_id_filter(runs) }}),
+judgements as (select * from {{ ref('stg_raw__judgements') }} where {{ run_id_filter(runs) }}),
+events as (select * from {{ ref('stg_raw__run_events') }} where {{ run_id_filter(runs) }}),
+countries as (select country_code from {{ ref('countries') }}),
+culturespa_countries as (select country_code from {{ ref('culturespa_countries') }}),
 
 response_checks as (
 

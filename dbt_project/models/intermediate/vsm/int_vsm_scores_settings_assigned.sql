@@ -14,35 +14,9 @@ with
 scores as (select * from {{ ref('int_vsm_dimension_scores_computed') }}),
 countries as (select * from {{ ref('countries') }}),
 
-persona_passes as (
-
-    select
-        scores.*,
-        countries.language_code as country_language_code,
-        false as is_persona_free
-    from scores
-    left join countries on scores.country = countries.country_code
-    where scores.country is not null
-
-),
-
-persona_free_passes as (
-
-    select
-        scores.* replace (countries.country_code as country),
-        countries.language_code as country_language_code,
-        true as is_persona_free
-    from scores
-    cross join countries
-    where scores.country is null
-
-),
-
 passes as (
 
-    select * from persona_passes
-    union all by name
-    select * from persona_free_passes
+    {{ scored_for_countries('scores', 'countries', ['countries.language_code as country_language_code']) }}
 
 ),
 

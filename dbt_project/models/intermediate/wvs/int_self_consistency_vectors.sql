@@ -22,12 +22,7 @@ responses as (
 
 ),
 
-polarity_replies as (
-
-    select * from {{ ref('int_wvs_polarity_replies_judged') }}
-    where reply_status = 'valid'
-
-),
+polarity_replies as (select * from {{ ref('int_wvs_polarity_replies_judged') }} where reply_status = 'valid'),
 
 vsm_trials as (
 

@@ -8,13 +8,7 @@
 -#}
 with
 
-responses as (
-
-    select * from {{ ref('int_responses_published') }}
-    where instrument = 'wvs_culturespa'
-
-),
-
+responses as (select * from {{ ref('int_responses_published') }} where instrument = 'wvs_culturespa'),
 questions as (select * from {{ ref('wvs_cultureSPA_questions') }}),
 
 joined as (

@@ -8,45 +8,13 @@
 -#}
 with
 
-answers as (
-
-    select * from {{ ref('int_wvs_culturespa_answers_coded') }}
-    where in_culturespa_eval
-
-),
-
+answers as (select * from {{ ref('int_wvs_culturespa_answers_coded') }} where in_culturespa_eval),
 countries as (select * from {{ ref('culturespa_countries') }}),
 majorities as (select * from {{ ref('int_wvs_culturespa_references_mapped') }}),
 
-persona_answers as (
-
-    select
-        answers.*,
-        false as is_persona_free,
-        countries.country_code is not null as has_ground_truth
-    from answers
-    left join countries on answers.country = countries.country_code
-    where answers.country is not null
-
-),
-
-persona_free_answers as (
-
-    select
-        answers.* replace (countries.country_code as country),
-        true as is_persona_free,
-        true as has_ground_truth
-    from answers
-    cross join countries
-    where answers.country is null
-
-),
-
 scored_for as (
 
-    select * from persona_answers
-    union all by name
-    select * from persona_free_answers
+    {{ scored_for_countries('answers', 'countries', ['countries.country_code is not null as has_ground_truth']) }}
 
 ),
 

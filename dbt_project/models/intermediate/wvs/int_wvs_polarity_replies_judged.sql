@@ -10,19 +10,8 @@
 
 with
 
-responses as (
-
-    select * from {{ ref('int_responses_published') }}
-    where instrument = 'wvs_polarity'
-
-),
-
-judgements as (
-
-    select * from {{ ref('stg_raw__judgements') }}
-    where instrument = 'wvs_polarity'
-
-),
+responses as (select * from {{ ref('int_responses_published') }} where instrument = 'wvs_polarity'),
+judgements as (select * from {{ ref('stg_raw__judgements') }} where instrument = 'wvs_polarity'),
 
 stance_counts as (
 
