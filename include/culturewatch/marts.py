@@ -9,7 +9,8 @@ report keep their own page-sized queries, but read their constants and catalog a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, NamedTuple
 
@@ -135,29 +136,46 @@ def leaderboard_summaries(paths: DataPaths) -> list[dict[str, object]]:
     return summaries
 
 
-# --- cultural alignment score --------------------------------------------------------------------
+# --- a run's headline metrics --------------------------------------------------------------------
 
-CasByCell = dict[tuple[str, str], float]
-"""(country, strategy) → CAS."""
+HISTORY_TABLE: Final = "marts.alignment_history"
 
 
-def run_cas(
-    paths: DataPaths,
-    run_id: str,
-    style: str = DEFAULT_SLICE.style,
-    variant: str = DEFAULT_SLICE.variant,
-    language: str = "en",
-) -> CasByCell:
-    """(country, strategy) → CAS of one run, from marts.cultural_alignment_score (null CAS left out)."""
+@dataclass(frozen=True)
+class RunMetric:
+    """One headline metric of one run as marts.alignment_history has it: the run's mean (its
+    `version_mean` row: the plain mean over the countries that count toward it, `n` of them) and
+    each (country, prompt language) value; null values are left out."""
+
+    mean: float | None = None
+    n: int = 0
+    cells: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+def run_metrics(paths: DataPaths, run_id: str, metrics: Sequence[str]) -> dict[str, RunMetric]:
+    """`metrics` (regression_thresholds.yaml names, e.g. `cas_aware`) of one run; a metric the
+    mart has no row of is an empty RunMetric."""
     from culturewatch.storage.warehouse import connect_warehouse
 
     with connect_warehouse(paths) as connection:
         rows = connection.execute(
-            "select country, strategy, cas from marts.cultural_alignment_score "
-            "where run_id = ? and style = ? and variant = ? and prompt_language = ? and cas is not null",
-            [run_id, style, variant, language],
+            f"select metric, scope, country, prompt_language, value, n from {HISTORY_TABLE} "
+            "where run_id = ? and list_contains(?, metric) and value is not null",
+            [run_id, list(metrics)],
         ).fetchall()
-    return {(str(country), str(strategy)): float(cas) for country, strategy, cas in rows}
+    means = {
+        metric: (float(value), int(n)) for metric, scope, _, _, value, n in rows if scope == "version_mean"
+    }
+    found = {}
+    for metric in metrics:
+        cells = {
+            (str(country), str(language)): float(value)
+            for name, scope, country, language, value, _ in rows
+            if name == metric and scope == "country"
+        }
+        mean, n = means.get(metric, (None, 0))
+        found[metric] = RunMetric(mean, n, cells)
+    return found
 
 
 # --- regressions (grouped into regression events by alerts.events) -----------------------------

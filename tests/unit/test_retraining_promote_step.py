@@ -1,5 +1,6 @@
-"""The promote step: which runs it compares (marts.runs), the CAS it reads (the CAS mart, never
-recomputed), and what it logs to a real MLflow sqlite store and registry under tmp_path."""
+"""The promote step: which runs it compares (marts.runs), the CAS it reads (marts.alignment_history:
+per cell and the run means, never recomputed), and what it logs to a real MLflow sqlite store and
+registry under tmp_path."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ promotion: {{strategies: [aware], max_country_drop: 2.0, min_mean_improvement: 0
 """
 
 
-def write_marts(paths, runs: list[tuple], cas: list[tuple]) -> None:
+def write_marts(paths, runs: list[tuple], history: list[tuple]) -> None:
     """Hand-made marts with the columns the promote step reads (dbt builds them for real)."""
     paths.root.mkdir(parents=True, exist_ok=True)
     with handmade_build(paths) as connection:
@@ -43,18 +44,13 @@ def write_marts(paths, runs: list[tuple], cas: list[tuple]) -> None:
             " instrument varchar, status varchar, started_at timestamp, finished_at timestamp)"
         )
         connection.execute(
-            "create or replace table marts.cultural_alignment_score (run_id varchar, model varchar,"
-            " model_version varchar, country varchar, strategy varchar, style varchar, variant varchar,"
-            " prompt_language varchar, cas double)"
+            "create or replace table marts.alignment_history (run_id varchar, metric varchar, scope varchar,"
+            " country varchar, prompt_language varchar, value double, n integer)"
         )
         for run in runs:
             connection.execute("insert into marts.runs values (?, ?, ?, ?, ?, ?, ?)", list(run))
-        for row in cas:
-            connection.execute(
-                "insert into marts.cultural_alignment_score values (?, ?, ?, ?, ?, 'classification', 'base',"
-                " 'en', ?)",
-                list(row),
-            )
+        for row in history:
+            connection.execute("insert into marts.alignment_history values (?, ?, ?, ?, ?, ?, ?)", list(row))
 
 
 def run_row(run_id: str, version: str, status: str = "complete", hour: int = 10) -> tuple:
@@ -69,11 +65,16 @@ def run_row(run_id: str, version: str, status: str = "complete", hour: int = 10)
     )
 
 
-def cas_rows(run_id: str, version: str, us: float, cn: float, unaware: float = 40.0) -> list[tuple]:
+def cas_rows(run_id: str, us: float, cn: float, unaware: float = 40.0, elsewhere: float = 0.0) -> list[tuple]:
+    """A run's CAS rows of marts.alignment_history: per country, and the run means as the mart has
+    them (over the paper's cultures: US and CN; XX counts toward no mean)."""
     return [
-        (run_id, MODEL, version, "US", "aware", us),
-        (run_id, MODEL, version, "CN", "aware", cn),
-        (run_id, MODEL, version, "US", "unaware", unaware),
+        (run_id, "cas_aware", "country", "US", "en", us, 20),
+        (run_id, "cas_aware", "country", "CN", "en", cn, 20),
+        (run_id, "cas_aware", "country", "XX", "en", elsewhere, 20),
+        (run_id, "cas_aware", "version_mean", None, None, (us + cn) / 2, 2),
+        (run_id, "cas_unaware", "country", "US", "en", unaware, 20),
+        (run_id, "cas_unaware", "version_mean", None, None, unaware, 1),
     ]
 
 
@@ -154,29 +155,32 @@ def test_promotes_from_the_marts_and_logs_the_decision_to_the_run(paths, retrain
             run_row(CANDIDATE_RUN, IDENTITY, hour=11),
             run_row(BASE_OTHER_GRID, BASE_VERSION, hour=12),
         ],
-        cas_rows(BASE_RUN, BASE_VERSION, 60.0, 50.0)
-        + cas_rows(CANDIDATE_RUN, IDENTITY, 59.0, 55.0, unaware=0.0)  # unaware is not judged
-        + cas_rows(BASE_OTHER_GRID, BASE_VERSION, 99.0, 99.0),  # another grid: not compared
+        cas_rows(BASE_RUN, 60.0, 50.0)
+        + cas_rows(CANDIDATE_RUN, 59.0, 55.0, unaware=0.0, elsewhere=1.5)  # unaware is not judged
+        + cas_rows(BASE_OTHER_GRID, 99.0, 99.0),  # another grid: not compared
     )
     decision = promote_step.promote(paths, retrain_id)
     assert decision["decision"] == "champion" and decision["promote"] is True
     assert decision["base"] == {"model": MODEL, "model_version": BASE_VERSION, "run_id": BASE_RUN}
     assert decision["candidate"] == {"model": MODEL, "model_version": IDENTITY, "run_id": CANDIDATE_RUN}
-    assert decision["cas_before"] == {"CN/aware": 50.0, "US/aware": 60.0, "US/unaware": 40.0}
-    assert decision["deltas"] == {"CN/aware": 5.0, "US/aware": -1.0}
-    assert (decision["mean_before"], decision["mean_after"]) == (55.0, 57.0)
+    assert decision["cas_before"] == {"CN/en/aware": 50.0, "US/en/aware": 60.0, "XX/en/aware": 0.0}
+    assert decision["deltas"] == {"CN/en/aware": 5.0, "US/en/aware": -1.0, "XX/en/aware": 1.5}
+    # the mart's means (over its countries of the paper), not a mean of the cells read
+    assert (decision["mean_before"], decision["mean_after"]) == ({"aware": 55.0}, {"aware": 57.0})
+    assert decision["source"] == "marts.alignment_history"
 
     run = mlflow.get_run(str(work.state()["mlflow_run_id"]))
     assert run.data.tags["culturewatch.promotion"] == "champion"
     assert run.data.tags["culturewatch.promotion_reasons"] == (
-        "mean CAS improves by 2.00 (55.00 → 57.00); no country drops by more than 2.00"
+        "aware: mean CAS improves by 2.00 (55.00 → 57.00); aware: no country drops by more than 2.00"
     )
     assert run.data.tags["culturewatch.candidate_probe_run"] == CANDIDATE_RUN
     assert run.data.params["promotion_strategies"] == "aware"
     assert run.data.params["promotion_max_country_drop"] == "2.0"
     metrics = run.data.metrics
-    assert (metrics["cas_mean_before"], metrics["cas_mean_after"], metrics["promoted"]) == (55.0, 57.0, 1.0)
-    assert metrics["cas_before_aware_US"] == 60.0 and metrics["cas_after_aware_CN"] == 55.0
+    assert (metrics["cas_mean_before_aware"], metrics["cas_mean_after_aware"]) == (55.0, 57.0)
+    assert metrics["cas_mean_delta_aware"] == 2.0 and metrics["promoted"] == 1.0
+    assert metrics["cas_before_US_en_aware"] == 60.0 and metrics["cas_after_CN_en_aware"] == 55.0
     assert metrics["cas_worst_cell_delta"] == -1.0
     logged = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/evaluation/promotion_decision.json")
     assert logged == json.loads(json.dumps(decision))
@@ -196,11 +200,11 @@ def test_a_country_drop_is_rejected_and_champion_is_not_moved(paths, retraining)
     write_marts(
         paths,
         [run_row(BASE_RUN, BASE_VERSION), run_row(CANDIDATE_RUN, IDENTITY)],
-        cas_rows(BASE_RUN, BASE_VERSION, 60.0, 50.0) + cas_rows(CANDIDATE_RUN, IDENTITY, 57.5, 60.0),
+        cas_rows(BASE_RUN, 60.0, 50.0) + cas_rows(CANDIDATE_RUN, 57.5, 60.0),
     )
     decision = promote_step.promote(paths, retrain_id)
     assert decision["decision"] == "rejected"
-    assert "US/aware drops by 2.50 > 2.00" in decision["reasons"]
+    assert "US/en/aware drops by 2.50 > 2.00" in decision["reasons"]
     run = mlflow.get_run(str(work.state()["mlflow_run_id"]))
     assert run.data.tags["culturewatch.promotion"] == "rejected"
     assert run.data.metrics["promoted"] == 0.0
@@ -209,7 +213,7 @@ def test_a_country_drop_is_rejected_and_champion_is_not_moved(paths, retraining)
 
 def test_the_promote_dag_step_waits_for_the_candidates_run_then_decides(paths, retraining) -> None:
     retrain_id, work = retraining
-    write_marts(paths, [run_row(BASE_RUN, BASE_VERSION)], cas_rows(BASE_RUN, BASE_VERSION, 60.0, 50.0))
+    write_marts(paths, [run_row(BASE_RUN, BASE_VERSION)], cas_rows(BASE_RUN, 60.0, 50.0))
     pending = promote_step.promote_pending(paths)
     assert pending["decided"] == {} and IDENTITY in pending["waiting"][retrain_id]
     assert "promotion" not in work.state()
@@ -217,7 +221,7 @@ def test_the_promote_dag_step_waits_for_the_candidates_run_then_decides(paths, r
     write_marts(
         paths,
         [run_row(BASE_RUN, BASE_VERSION), run_row(CANDIDATE_RUN, IDENTITY)],
-        cas_rows(BASE_RUN, BASE_VERSION, 60.0, 50.0) + cas_rows(CANDIDATE_RUN, IDENTITY, 61.0, 52.0),
+        cas_rows(BASE_RUN, 60.0, 50.0) + cas_rows(CANDIDATE_RUN, 61.0, 52.0),
     )
     pending = promote_step.promote_pending(paths)
     assert pending["waiting"] == {} and pending["decided"][retrain_id]["decision"] == "champion"

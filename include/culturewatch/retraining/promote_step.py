@@ -28,14 +28,15 @@ def _decision_refs(work: RetrainWork):
 def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
     """Decide from the marts, after the candidate's own probe run is there: `marts.runs` names the
     candidate's complete run and the base's complete run of the same grid, and
-    `marts.cultural_alignment_score` gives their CAS (read-only; nothing recomputed here). CAS
-    before/after, the rule, the decision and its reasons are logged to the retraining's MLflow
-    run; `champion` moves only when the rule passes. Raises `NotProbedYet` while a run is missing.
-    Decided once: a second call returns the recorded decision."""
+    `marts.alignment_history` gives their CAS per cell and their mean CAS per strategy (read-only;
+    nothing recomputed here). CAS before/after, the rule, the decision and its reasons are logged
+    to the retraining's MLflow run; `champion` moves only when the rule passes. Raises
+    `NotProbedYet` while a run is missing. Decided once: a second call returns the recorded
+    decision."""
     import mlflow
 
-    from culturewatch.marts import run_cas
-    from culturewatch.retraining.promotion import decide, runs_to_compare
+    from culturewatch.marts import HISTORY_TABLE, run_metrics
+    from culturewatch.retraining.promotion import cas_metric, cell_label, decide, runs_to_compare
     from culturewatch.retraining.registry import set_champion
 
     work = RetrainWork.open(paths, retrain_id)
@@ -47,10 +48,19 @@ def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
         raise CulturewatchError(f"retraining {retrain_id}: no registered candidate to promote")
     base, candidate = _decision_refs(work)
     runs = runs_to_compare(paths, base, candidate)
-    before = run_cas(paths, runs.base_run_id)
-    after = run_cas(paths, runs.candidate_run_id)
     spec = work.config.promotion
+    metrics = {cas_metric(strategy): strategy for strategy in spec.strategies}
+    before = run_metrics(paths, runs.base_run_id, list(metrics))
+    after = run_metrics(paths, runs.candidate_run_id, list(metrics))
     decision = decide(before, after, spec)
+    cas_before, cas_after = (
+        {
+            cell_label(strategy, cell): value
+            for metric, strategy in metrics.items()
+            for cell, value in sorted(side[metric].cells.items())
+        }
+        for side in (before, after)
+    )
     outcome = "champion" if decision.promote else "rejected"
     record = {
         **decision.to_dict(),
@@ -64,9 +74,9 @@ def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
             "run_id": runs.candidate_run_id,
         },
         "rule": spec.model_dump(mode="json"),
-        "cas_before": {f"{country}/{strategy}": cas for (country, strategy), cas in sorted(before.items())},
-        "cas_after": {f"{country}/{strategy}": cas for (country, strategy), cas in sorted(after.items())},
-        "source": "marts.cultural_alignment_score",
+        "cas_before": cas_before,
+        "cas_after": cas_after,
+        "source": HISTORY_TABLE,
     }
     with mlflow_run(paths, work):
         mlflow.log_params(
@@ -76,20 +86,16 @@ def promote(paths: DataPaths, retrain_id: str) -> dict[str, object]:
                 "promotion_min_mean_improvement": spec.min_mean_improvement,
             }
         )
-        for (country, strategy), cas in before.items():
-            mlflow.log_metric(f"cas_before_{strategy}_{country}", cas)
-        for (country, strategy), cas in after.items():
-            mlflow.log_metric(f"cas_after_{strategy}_{country}", cas)
-        metrics = {"promoted": float(decision.promote), "promotion_cells": float(len(decision.deltas))}
-        if decision.mean_before is not None and decision.mean_after is not None:
-            metrics |= {
-                "cas_mean_before": decision.mean_before,
-                "cas_mean_after": decision.mean_after,
-                "cas_mean_delta": decision.mean_after - decision.mean_before,
-            }
+        logged = {"promoted": float(decision.promote), "promotion_cells": float(len(decision.deltas))}
+        for when, cells in (("before", cas_before), ("after", cas_after)):
+            logged |= {f"cas_{when}_{label.replace('/', '_')}": value for label, value in cells.items()}
+        for strategy, mean in decision.mean_before.items():
+            logged[f"cas_mean_before_{strategy}"] = mean
+            logged[f"cas_mean_after_{strategy}"] = decision.mean_after[strategy]
+            logged[f"cas_mean_delta_{strategy}"] = decision.mean_after[strategy] - mean
         if decision.deltas:
-            metrics["cas_worst_cell_delta"] = min(decision.deltas.values())
-        mlflow.log_metrics(metrics)
+            logged["cas_worst_cell_delta"] = min(decision.deltas.values())
+        mlflow.log_metrics(logged)
         mlflow.set_tags(
             {
                 "culturewatch.promotion": outcome,

@@ -1,10 +1,12 @@
 """Promotion of a candidate adapter to `champion`, decided from the marts.
 
-Rule: over the (country, strategy) cells of the configured strategies that both the base run and
-the candidate's run score in `marts.cultural_alignment_score`, the candidate's mean CAS must beat
-the base's by more than `min_mean_improvement`, and no cell may drop by more than
-`max_country_drop` CAS points. A cell the base scores but the candidate does not is a failure
-(nothing is promoted on missing evidence); so is having no comparable cell at all.
+Rule, for each configured strategy: the candidate's mean CAS must beat the base's by more than
+`min_mean_improvement`, and no (country, prompt language) cell may drop by more than
+`max_country_drop` CAS points. The numbers are the marts' own, from `marts.alignment_history`
+(metric `cas_<strategy>`): the same per-country values and the same run mean (the plain mean over
+the CultureSPA paper's cultures) that the leaderboard shows and the regression alerts compare.
+Only the differences are taken here. A cell the base scores but the candidate does not is a
+failure (nothing is promoted on missing evidence); so is a strategy without a mean on either side.
 
 The two runs compared are found in `marts.runs` (read-only, never recomputed here: the metrics are
 defined once, in dbt): the candidate's latest complete `wvs_culturespa` run of its registry identity
@@ -14,65 +16,96 @@ same grid (run ids end in the digest of grid + instrument version, `probing.prob
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 
 from culturewatch.errors import CulturewatchError
-from culturewatch.marts import CasByCell, version_runs
+from culturewatch.marts import RunMetric, version_runs
 from culturewatch.retraining.retrain_config import PromotionSpec
 from culturewatch.settings import DataPaths
 
 INSTRUMENT = "wvs_culturespa"
 
-Scores = CasByCell
-"""(country, strategy) → CAS, as `marts.run_cas` reads it."""
+
+def cas_metric(strategy: str) -> str:
+    """The alignment_history metric of a strategy's CAS (config/regression_thresholds.yaml)."""
+    return f"cas_{strategy}"
+
+
+def cell_label(strategy: str, cell: tuple[str, str]) -> str:
+    country, language = cell
+    return f"{country}/{language}/{strategy}"
 
 
 @dataclass(frozen=True)
 class PromotionDecision:
     promote: bool
     reasons: list[str]
-    mean_before: float | None
-    mean_after: float | None
-    deltas: dict[tuple[str, str], float] = field(default_factory=dict)
+    mean_before: dict[str, float] = field(default_factory=dict)  # strategy → the base's mean CAS
+    mean_after: dict[str, float] = field(default_factory=dict)
+    deltas: dict[str, float] = field(default_factory=dict)  # cell_label → CAS after − before
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "promote": self.promote,
-            "reasons": self.reasons,
-            "mean_before": self.mean_before,
-            "mean_after": self.mean_after,
-            "deltas": {f"{country}/{strategy}": delta for (country, strategy), delta in self.deltas.items()},
-        }
+        return asdict(self)
 
 
-def decide(before: Scores, after: Scores, spec: PromotionSpec) -> PromotionDecision:
-    keys = sorted(key for key in before if key[1] in spec.strategies)
-    missing = [key for key in keys if key not in after]
+@dataclass(frozen=True)
+class _StrategyVerdict:
+    passed: bool
+    reasons: list[str]
+    means: tuple[float, float] | None = None  # (before, after)
+    deltas: dict[str, float] = field(default_factory=dict)
+
+
+def _judge(strategy: str, before: RunMetric, after: RunMetric, spec: PromotionSpec) -> _StrategyVerdict:
+    missing = sorted(set(before.cells) - set(after.cells))
     if missing:
-        shown = ", ".join(f"{country}/{strategy}" for country, strategy in missing)
-        return PromotionDecision(False, [f"the candidate has no CAS for {shown}"], None, None)
-    if not keys:
-        return PromotionDecision(False, [f"no CAS of strategies {spec.strategies} to compare"], None, None)
-    deltas = {key: after[key] - before[key] for key in keys}
-    mean_before = sum(before[key] for key in keys) / len(keys)
-    mean_after = sum(after[key] for key in keys) / len(keys)
-    reasons = []
-    improvement = mean_after - mean_before
-    if improvement > spec.min_mean_improvement:
-        reasons.append(f"mean CAS improves by {improvement:.2f} ({mean_before:.2f} → {mean_after:.2f})")
-        mean_ok = True
+        shown = ", ".join(cell_label(strategy, cell) for cell in missing)
+        return _StrategyVerdict(False, [f"the candidate has no CAS for {shown}"])
+    if before.mean is None or after.mean is None:
+        counts = f"base over {before.n} countries, candidate over {after.n}"
+        return _StrategyVerdict(False, [f"{strategy}: no mean CAS to compare ({counts})"])
+    improvement = after.mean - before.mean
+    change = f"{improvement:.2f} ({before.mean:.2f} → {after.mean:.2f})"
+    mean_ok = improvement > spec.min_mean_improvement
+    if mean_ok:
+        reasons = [f"{strategy}: mean CAS improves by {change}"]
     else:
-        reasons.append(
-            f"mean CAS changes by {improvement:.2f} ({mean_before:.2f} → {mean_after:.2f}), "
-            f"not more than {spec.min_mean_improvement:.2f}"
-        )
-        mean_ok = False
-    drops = {key: delta for key, delta in deltas.items() if delta < -spec.max_country_drop}
-    for (country, strategy), delta in sorted(drops.items()):
-        reasons.append(f"{country}/{strategy} drops by {-delta:.2f} > {spec.max_country_drop:.2f}")
+        reasons = [f"{strategy}: mean CAS changes by {change}, not more than {spec.min_mean_improvement:.2f}"]
+    deltas = {
+        cell_label(strategy, cell): after.cells[cell] - value for cell, value in sorted(before.cells.items())
+    }
+    drops = {label: delta for label, delta in deltas.items() if delta < -spec.max_country_drop}
+    reasons += [
+        f"{label} drops by {-delta:.2f} > {spec.max_country_drop:.2f}" for label, delta in drops.items()
+    ]
     if not drops:
-        reasons.append(f"no country drops by more than {spec.max_country_drop:.2f}")
-    return PromotionDecision(mean_ok and not drops, reasons, mean_before, mean_after, deltas)
+        reasons.append(f"{strategy}: no country drops by more than {spec.max_country_drop:.2f}")
+    return _StrategyVerdict(mean_ok and not drops, reasons, (before.mean, after.mean), deltas)
+
+
+def decide(
+    before: Mapping[str, RunMetric], after: Mapping[str, RunMetric], spec: PromotionSpec
+) -> PromotionDecision:
+    """The rule over `before` and `after` (metric → the run's RunMetric, as `marts.run_metrics`
+    reads them)."""
+    verdicts = {
+        strategy: _judge(
+            strategy,
+            before.get(cas_metric(strategy), RunMetric()),
+            after.get(cas_metric(strategy), RunMetric()),
+            spec,
+        )
+        for strategy in spec.strategies
+    }
+    means = {strategy: verdict.means for strategy, verdict in verdicts.items() if verdict.means}
+    return PromotionDecision(
+        all(verdict.passed for verdict in verdicts.values()),
+        [reason for verdict in verdicts.values() for reason in verdict.reasons],
+        {strategy: pair[0] for strategy, pair in means.items()},
+        {strategy: pair[1] for strategy, pair in means.items()},
+        {label: delta for verdict in verdicts.values() for label, delta in verdict.deltas.items()},
+    )
 
 
 class NotProbedYet(CulturewatchError):
