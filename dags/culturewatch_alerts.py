@@ -11,15 +11,7 @@ from culturewatch.orchestration.assets import MARTS
 from culturewatch.orchestration.dag_args import config_param, dag_args
 
 
-@dag(
-    **dag_args(
-        schedule=[MARTS],
-        max_active_runs=1,
-        params={"config": config_param()},
-        tags=["culturewatch", "alerts"],
-        doc_md=alerts.__doc__,
-    )
-)
+@dag(**dag_args(alerts, "alerts", schedule=[MARTS], max_active_runs=1, params={"config": config_param()}))
 def culturewatch_alerts():
     task(map_index_template="{{ alert_label }}")(alerts.send).expand(alert=task(alerts.plan)())
 

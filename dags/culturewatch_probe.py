@@ -12,7 +12,7 @@ from culturewatch.orchestration.dag_args import dag_args
 from culturewatch.orchestration.quality_notifier import DataQualityFailedNotifier
 
 
-@dag(**dag_args(schedule=None, params=probe.params(), tags=["culturewatch", "probe"], doc_md=probe.__doc__))
+@dag(**dag_args(probe, "probe", schedule=None, params=probe.params()))
 def culturewatch_probe():
     planned = task(probe.plan)()
     done = probe.ask_in_lanes(planned)  # `ask`, and `ask_<pool>` per pool of the fleet config

@@ -11,14 +11,7 @@ from culturewatch.orchestration.assets import MARTS
 from culturewatch.orchestration.dag_args import dag_args
 
 
-@dag(
-    **dag_args(
-        schedule=[MARTS],
-        max_active_runs=1,
-        tags=["culturewatch", "retrain", "culturespa"],
-        doc_md=promote.__doc__,
-    )
-)
+@dag(**dag_args(promote, "retrain", "culturespa", schedule=[MARTS], max_active_runs=1))
 def culturewatch_promote():
     task(promote.decide)()
 

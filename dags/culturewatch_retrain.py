@@ -11,14 +11,7 @@ from culturewatch.orchestration.assets import RAW_RESPONSES
 from culturewatch.orchestration.dag_args import dag_args
 
 
-@dag(
-    **dag_args(
-        schedule=None,
-        params=retrain.params(),
-        tags=["culturewatch", "retrain", "culturespa"],
-        doc_md=retrain.__doc__,
-    )
-)
+@dag(**dag_args(retrain, "retrain", "culturespa", schedule=None, params=retrain.params()))
 def culturewatch_retrain():
     generated = task(retrain.generate)(task(retrain.start)())
     trained = task(retries=0)(retrain.train)(task(retrain.select)(generated))

@@ -14,14 +14,7 @@ from culturewatch.orchestration.dag_args import dag_args
 from culturewatch.orchestration.quality_notifier import DataQualityFailedNotifier
 
 
-@dag(
-    **dag_args(
-        schedule=[RAW_RESPONSES],
-        max_active_runs=1,
-        tags=["culturewatch", "transform", "dbt"],
-        doc_md=transform.__doc__,
-    )
-)
+@dag(**dag_args(transform, "transform", "dbt", schedule=[RAW_RESPONSES], max_active_runs=1))
 def culturewatch_transform():
     dbt = dbt_build_group()
     summarize = task(outlets=[MARTS])(transform.summarize)()

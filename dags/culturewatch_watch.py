@@ -12,15 +12,7 @@ from culturewatch.orchestration.airflow_runs import PROBE_DAG
 from culturewatch.orchestration.dag_args import dag_args
 
 
-@dag(
-    **dag_args(
-        schedule=watch.schedule(),
-        max_active_runs=1,
-        params=watch.params(),
-        tags=["culturewatch", "watch"],
-        doc_md=watch.__doc__,
-    )
-)
+@dag(**dag_args(watch, "watch", schedule=watch.schedule(), max_active_runs=1, params=watch.params()))
 def culturewatch_watch():
     found = task(watch.discover)()
     watch.LiteralTriggerDagRunOperator.partial(

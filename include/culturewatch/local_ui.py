@@ -26,14 +26,13 @@ import httpx
 
 from culturewatch.errors import CulturewatchError
 from culturewatch.links import VIEW_MOUNT, VIEW_PAGE
-from culturewatch.orchestration.airflow_api import api_client, api_is_healthy
+from culturewatch.orchestration.airflow_api import PROJECT_TAG, api_client, api_is_healthy
 from culturewatch.orchestration.airflow_runs import airflow_env, ensure_pools, init_airflow
 from culturewatch.service_processes import Process, port_is_free, raise_if_any_stopped, spawn, wait_for
 from culturewatch.settings import DataPaths
 
 ADMIN_USER = "admin"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-PROJECT_TAG = "culturewatch"
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import httpx
 
+PROJECT_TAG = "culturewatch"
+"""The tag every DAG of the project carries (orchestration.dag_args), by which its clients find them."""
+
 
 def api_is_healthy(base_url: str) -> bool:
     try:
