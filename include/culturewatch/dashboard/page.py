@@ -51,17 +51,17 @@ def _q(value: float | None) -> str:
 
 def render_page(view: Dashboard, links: Links | None = None) -> str:
     links = links or Links()
-    sections = [
-        navigation(links, view.model),
-        _header(view),
-        _how_to_read(view),
-        _headlines(view),
-        _heatmap(view, links),
-        _ranking(view, links),
-        _comparison(view, links),
-        _regressions(view, links),
-        _runs(view, links),
-    ]
+    sections = [navigation(links, view.model), _header(view)]
+    if view.models:  # else the header says there is none yet
+        sections += [
+            _how_to_read(view),
+            _headlines(view),
+            _heatmap(view, links),
+            _ranking(view, links),
+            _comparison(view, links),
+            _regressions(view, links),
+            _runs(view, links),
+        ]
     return html_page("Alignment", "\n".join(sections))
 
 
@@ -104,8 +104,6 @@ def _header(view: Dashboard) -> str:
 
 
 def _how_to_read(view: Dashboard) -> str:
-    if not view.models:
-        return ""
     entries = [(series.info.label, series.info) for series in view.headlines]
     entries.append((catalog().info("vsm_score").label, catalog().info("vsm_score")))
     unique = list({name: (name, info) for name, info in entries}.values())
@@ -113,8 +111,6 @@ def _how_to_read(view: Dashboard) -> str:
 
 
 def _headlines(view: Dashboard) -> str:
-    if not view.models:
-        return ""
     if not view.headlines:
         return '<h2>Headline metrics over versions</h2><p class="empty">No headline metric measured yet.</p>'
     figures = "".join(
@@ -137,8 +133,6 @@ def _headlines(view: Dashboard) -> str:
 
 
 def _heatmap(view: Dashboard, links: Links) -> str:
-    if not view.models:
-        return ""
     title = f"<h2>VSM scores by country × dimension, version {esc(view.version or '')}</h2>"
     if not view.heatmap:
         return title + '<p class="empty" id="heatmap-empty">No VSM scores for this version.</p>'
@@ -171,8 +165,6 @@ def _heatmap(view: Dashboard, links: Links) -> str:
 
 
 def _ranking(view: Dashboard, links: Links) -> str:
-    if not view.models:
-        return ""
     info = catalog().info("deviation_ratio")
     title = f"<h2>Country ranking by deviation ratio ({esc(view.setting or 'no setting')})</h2>"
     if not view.ranking:
@@ -218,8 +210,6 @@ def _info(row: ComparedRow | RegressionRow) -> MetricInfo:
 
 
 def _comparison(view: Dashboard, links: Links) -> str:
-    if not view.models:
-        return ""
     title = '<h2 id="compare">Compare two versions</h2>'
     comparison = view.comparison
     if comparison is None:
@@ -310,8 +300,6 @@ def _interval(info: MetricInfo, row: RegressionRow | None, before: float | None)
 
 
 def _regressions(view: Dashboard, links: Links) -> str:
-    if not view.models:
-        return ""
     title = '<h2 id="regressions-title">Open regressions</h2>'
     if view.regressions is None:
         return title + (
@@ -355,8 +343,6 @@ def _regressions(view: Dashboard, links: Links) -> str:
 
 
 def _runs(view: Dashboard, links: Links) -> str:
-    if not view.models:
-        return ""
     title = '<h2 id="runs-title">Runs and their data-quality status</h2>'
     if not view.runs:
         return title + '<p class="empty">No run of this model in marts.runs.</p>'
