@@ -68,20 +68,26 @@ def response(
     variant: str = "base",
     status: str = "ok",
     model_version: str = "v1",
+    **columns: object,
 ) -> dict[str, object]:
-    return response_row(
-        run_id=run_id,
-        model_version=model_version,
-        item_id=item_id,
-        country=country,
-        prompt_language=language,
-        strategy="aware" if country else "unaware",
-        variant=variant,
-        trial=trial,
-        prompt=f"{item_id} for {country} in {language}",
-        response_text=None if answer is None else str(answer),
-        answer=None if answer is None else float(answer),
-        parse_status=status if answer is not None or status != "ok" else "unparseable",
+    """A VSM answer `answer` (None: unparseable unless `status` says otherwise) of a persona
+    (`aware`) or, without a country, persona-free prompt; `columns` override any column."""
+    return (
+        response_row(
+            run_id=run_id,
+            model_version=model_version,
+            item_id=item_id,
+            country=country,
+            prompt_language=language,
+            strategy="aware" if country else "unaware",
+            variant=variant,
+            trial=trial,
+            prompt=f"{item_id} for {country} in {language}",
+            response_text=None if answer is None else str(answer),
+            answer=None if answer is None else float(answer),
+            parse_status=status if answer is not None or status != "ok" else "unparseable",
+        )
+        | columns
     )
 
 

@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 
 from culturewatch.storage.schema import JUDGEMENT_SCHEMA, RAW_RESPONSE_SCHEMA
 from tests.dbt import raw_fixture
-from tests.dbt.raw_fixture import MODEL, MODEL_VERSION, REQUESTED_AT, response_row, write_completed_run_events
+from tests.dbt.raw_fixture import MODEL, MODEL_VERSION, REQUESTED_AT, write_completed_run_events
+from tests.dbt.raw_fixture import response as vsm_response
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -41,19 +42,19 @@ def response(
     in_prompt_language: bool | None = True,
 ) -> dict[str, object]:
     """One raw response row; `probs` makes it a logprobs answer (pass their expected value as `answer`)."""
-    return response_row(
-        run_id=run_id,
+    return vsm_response(
+        run_id,
+        country,
+        language,
+        item_id,
+        answer,
+        trial=trial,
+        variant=variant,
         instrument=instrument,
-        item_id=item_id,
-        country=country,
-        prompt_language=language,
         style=style,
         strategy=strategy,
-        variant=variant,
-        trial=trial,
         prompt=f"{instrument} {item_id} {country} {strategy} {variant} {trial}",
         response_text=None if status == "error" else "reply",
-        answer=answer,
         answer_probs=probs,
         answer_method="logprobs" if probs is not None else "parsed",
         parse_status=status,
