@@ -102,10 +102,9 @@ on_disk as (
         any_value(model) as model,
         any_value(model_version) as model_version,
         count(*) as rows_on_disk,
-        count(*) filter (where parse_status = 'ok') as n_parse_ok,
-        count(*) filter (where parse_status = 'unparseable') as n_parse_unparseable,
-        count(*) filter (where parse_status = 'refusal') as n_parse_refusal,
-        count(*) filter (where parse_status = 'error') as n_parse_error
+        {%- for status in ['ok', 'unparseable', 'refusal', 'error'] %}
+        count(*) filter (where parse_status = '{{ status }}') as n_parse_{{ status }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from responses
     group by run_id
 

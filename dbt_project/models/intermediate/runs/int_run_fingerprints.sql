@@ -8,6 +8,13 @@
     rebuilt every build from the manifest (no raw data read), so the incremental models and their
     post-hooks read it instead of the staging tables.
 -#}
+{#- raw table -> the column counting its files -#}
+{%- set file_counts = {
+    'responses': 'n_response_files',
+    'runs': 'n_event_files',
+    'run_status': 'n_status_files',
+    'judgements': 'n_judgement_files',
+} -%}
 with
 
 files as (
@@ -21,10 +28,9 @@ counted as (
 
     select
         run_id,
-        count(*) filter (where table_name = 'responses') as n_response_files,
-        count(*) filter (where table_name = 'runs') as n_event_files,
-        count(*) filter (where table_name = 'run_status') as n_status_files,
-        count(*) filter (where table_name = 'judgements') as n_judgement_files
+        {%- for table_name, column in file_counts.items() %}
+        count(*) filter (where table_name = '{{ table_name }}') as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from files
     group by run_id
 
