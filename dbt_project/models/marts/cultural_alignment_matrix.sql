@@ -38,8 +38,7 @@ cultures as (
 culture_pairs as (
 
     select
-        {% for column in group_key %}culture_i.{{ column }},
-        {% endfor -%}
+        {{ qualified('culture_i', group_key) }},
         culture_i.country as culture_i,
         culture_j.country as culture_j
     from cultures as culture_i
@@ -52,8 +51,7 @@ culture_pairs as (
 model_model_trials as (
 
     select
-        {% for column in group_key %}answers_i.{{ column }},
-        {% endfor -%}
+        {{ qualified('answers_i', group_key) }},
         answers_i.country as culture_i,
         answers_j.country as culture_j,
         answers_i.trial,
@@ -73,8 +71,7 @@ model_model_trials as (
 model_wvs_trials as (
 
     select
-        {% for column in group_key %}answers_i.{{ column }},
-        {% endfor -%}
+        {{ qualified('answers_i', group_key) }},
         answers_i.country as culture_i,
         majorities_j.country as culture_j,
         answers_i.trial,

@@ -68,8 +68,7 @@ dimensions as (
 pass_differences as (
 
     select
-        {% for column in group_key %}scores.{{ column }},
-        {% endfor -%}
+        {{ qualified('scores', group_key) }},
         scores.prompt_language,
         scores.trial,
         scores.dimension,
@@ -101,8 +100,7 @@ dimension_denominators as (
 dimension_rows as (
 
     select
-        {% for column in group_key %}dr_groups.{{ column }},
-        {% endfor -%}
+        {{ qualified('dr_groups', group_key) }},
         dimensions.dimension,
         ground_truth.deviation_from_global_average,
         dimension_denominators.mean_difference,
@@ -141,8 +139,7 @@ scored_dimensions as (
 overall_means as (
 
     select
-        {% for column in group_key %}pass_differences.{{ column }},
-        {% endfor -%}
+        {{ qualified('pass_differences', group_key) }},
         {{ deviation_ratio_means(
             'pass_differences.deviation_from_global_average',
             'pass_differences.difference',
@@ -155,7 +152,7 @@ overall_means as (
     inner join scored_dimensions
         on {{ null_safe_join('pass_differences', 'scored_dimensions', group_key) }}
         and pass_differences.dimension = scored_dimensions.dimension
-    group by {% for column in group_key %}pass_differences.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+    group by {{ qualified('pass_differences', group_key) }}
 
 ),
 
@@ -168,8 +165,7 @@ countries_with_ground_truth as (
 overall_rows as (
 
     select
-        {% for column in group_key %}dr_groups.{{ column }},
-        {% endfor -%}
+        {{ qualified('dr_groups', group_key) }},
         'overall' as dimension,
         overall_means.deviation_from_global_average,
         overall_means.mean_difference,

@@ -29,8 +29,7 @@ groups as (
 pairs as (
 
     select
-        {% for column in group_key %}unit_a.{{ column }},
-        {% endfor -%}
+        {{ qualified('unit_a', group_key) }},
         unit_a.unit as unit_a,
         unit_b.unit as unit_b,
         count(*) as n_points,

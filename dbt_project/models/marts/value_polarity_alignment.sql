@@ -85,8 +85,7 @@ group_references as (
 pairs as (
 
     select
-        {% for column in group_key %}topics.{{ column }},
-        {% endfor -%}
+        {{ qualified('topics', group_key) }},
         truth_references.reference_level,
         truth_references.reference_code,
         topics.item_id,

@@ -103,8 +103,7 @@ passes as (
 counted_terms as (
 
     select
-        {% for column in key %}responses.{{ column }},
-        {% endfor -%}
+        {{ qualified('responses', key) }},
         terms.dimension,
         terms.pair_index,
         terms.sign * responses.answer as term_value,
@@ -120,8 +119,7 @@ counted_terms as (
 scaffold as (
 
     select
-        {% for column in key %}passes.{{ column }},
-        {% endfor -%}
+        {{ qualified('passes', key) }},
         dimensions.dimension,
         cast(null as double) as term_value,
         passes.n_valid
@@ -151,8 +149,7 @@ aggregated as (
 scored as (
 
     select
-        {% for column in key %}aggregated.{{ column }},
-        {% endfor -%}
+        {{ qualified('aggregated', key) }},
         aggregated.dimension,
         case when aggregated.n_items_used = dimensions.n_terms then aggregated.contrast_1 end as contrast_1,
         case when aggregated.n_items_used = dimensions.n_terms then aggregated.contrast_2 end as contrast_2,

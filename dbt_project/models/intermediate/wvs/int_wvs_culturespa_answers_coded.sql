@@ -14,8 +14,7 @@ questions as (select * from {{ ref('wvs_cultureSPA_questions') }}),
 joined as (
 
     select
-        {% for column in response_cell_columns() + ['temperature', 'parse_status'] %}responses.{{ column }},
-        {% endfor -%}
+        {{ qualified('responses', response_cell_columns() + ['temperature', 'parse_status']) }},
         responses.answer,
         responses.answer_probs,
         questions.q_id is not null as is_known_question,

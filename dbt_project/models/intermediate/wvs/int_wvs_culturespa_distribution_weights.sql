@@ -137,8 +137,7 @@ final as (
 
     select
         groups.group_id,
-        {% for column in group_key %}groups.{{ column }},
-        {% endfor -%}
+        {{ qualified('groups', group_key) }},
         groups.n_valid,
         groups.n_options,
         groups.option_code_base,

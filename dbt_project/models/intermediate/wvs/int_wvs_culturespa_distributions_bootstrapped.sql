@@ -157,8 +157,7 @@ final as (
 
     select
         weight_vectors.group_id,
-        {% for column in group_key %}weight_vectors.{{ column }},
-        {% endfor -%}
+        {{ qualified('weight_vectors', group_key) }},
         distances.reference_country,
         weight_vectors.weights_id,
         weight_vectors.weights_key,

@@ -29,8 +29,7 @@ stance_counts as (
 joined as (
 
     select
-        {% for column in response_cell_columns() + ['temperature', 'parse_status'] %}responses.{{ column }},
-        {% endfor -%}
+        {{ qualified('responses', response_cell_columns() + ['temperature', 'parse_status']) }},
         responses.is_response_in_prompt_language,
         coalesce(stance_counts.n_pro, 0) as n_pro,
         coalesce(stance_counts.n_con, 0) as n_con,
