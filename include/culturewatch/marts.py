@@ -1,7 +1,7 @@
 """The read side of the published marts: the constants that name their columns, the catalog
 questions every reader asks (which relations and columns are there), and the typed questions
-the small readers ask of one mart (a run's rows, a run's CAS, a version's runs, the leaderboard's
-headline numbers, the regression rows).
+the small readers ask of one mart (a run's rows, a run's headline metrics, a version's runs, the
+leaderboard's headline numbers, the regression rows).
 
 Every value read here is a mart's own: the metrics are defined once, in dbt. The dashboard and the
 report keep their own page-sized queries, but read their constants and catalog answers here.
