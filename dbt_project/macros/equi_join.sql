@@ -1,9 +1,9 @@
 {#-
-    Join condition equating `columns` of two relations (`=`: NULL matches nothing); for grid
-    keys that may be NULL, null_safe_join.
+    Join condition equating `columns` of two relations with `operator`: `=` (NULL matches
+    nothing) by default; null_safe_join passes `is not distinct from`.
 -#}
-{% macro equi_join(left_alias, right_alias, columns) -%}
+{% macro equi_join(left_alias, right_alias, columns, operator='=') -%}
     {%- for column in columns %}
-    {% if not loop.first %}and {% endif %}{{ left_alias }}.{{ column }} = {{ right_alias }}.{{ column }}
+    {% if not loop.first %}and {% endif %}{{ left_alias }}.{{ column }} {{ operator }} {{ right_alias }}.{{ column }}
     {%- endfor %}
 {%- endmacro %}

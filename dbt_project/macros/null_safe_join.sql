@@ -4,7 +4,5 @@
     of persona-free prompts.
 -#}
 {% macro null_safe_join(left_alias, right_alias, columns) -%}
-    {%- for column in columns %}
-    {% if not loop.first %}and {% endif %}{{ left_alias }}.{{ column }} is not distinct from {{ right_alias }}.{{ column }}
-    {%- endfor %}
+    {{ equi_join(left_alias, right_alias, columns, 'is not distinct from') }}
 {%- endmacro %}
