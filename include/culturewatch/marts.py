@@ -163,19 +163,14 @@ def run_metrics(paths: DataPaths, run_id: str, metrics: Sequence[str]) -> dict[s
             "where run_id = ? and list_contains(?, metric) and value is not null",
             [run_id, list(metrics)],
         ).fetchall()
-    means = {
-        metric: (float(value), int(n)) for metric, scope, _, _, value, n in rows if scope == "version_mean"
-    }
-    found = {}
-    for metric in metrics:
-        cells = {
-            (str(country), str(language)): float(value)
-            for name, scope, country, language, value, _ in rows
-            if name == metric and scope == "country"
-        }
-        mean, n = means.get(metric, (None, 0))
-        found[metric] = RunMetric(mean, n, cells)
-    return found
+    means: dict[str, tuple[float, int]] = {}
+    cells: dict[str, dict[tuple[str, str], float]] = {metric: {} for metric in metrics}
+    for metric, scope, country, language, value, n in rows:
+        if scope == "version_mean":
+            means[metric] = (float(value), int(n))
+        else:  # scope `country`
+            cells[metric][(str(country), str(language))] = float(value)
+    return {metric: RunMetric(*means.get(metric, (None, 0)), cells[metric]) for metric in metrics}
 
 
 # --- regressions (grouped into regression events by alerts.events) -----------------------------
