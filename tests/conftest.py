@@ -19,11 +19,8 @@ def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DataPaths
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
     """The dbt manifest the transform DAG renders from (`make setup` makes it): made here when it
-    is missing or older than the dbt project, so a DAG parse in any test sees the current project."""
-    from culturewatch.errors import CulturewatchError
-    from culturewatch.transform.dbt_manifest import checked_manifest, write_manifest
+    is missing or older than the dbt project, so a DAG parse in any test sees the current project.
+    Parallel workers each ask; the first writes it, the others wait and find it current."""
+    from culturewatch.transform.dbt_manifest import current_manifest
 
-    try:
-        return checked_manifest()
-    except CulturewatchError:
-        return write_manifest()
+    return current_manifest()

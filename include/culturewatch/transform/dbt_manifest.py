@@ -6,23 +6,34 @@ file is parsed takes ~30 s on 2 cores, past Airflow's import timeout, so the DAG
 dbt-manifest` writes (`make setup` and the Docker image run it). Beside it, `manifest.digest`
 records a digest of the project files it was made from: a DAG parse compares it (milliseconds)
 and refuses a stale manifest with a one-line error saying how to refresh it.
+
+Writers take a lock and replace the files whole: two at once (parallel test workers, a deploy
+beside a test run) used to interleave their writes into one manifest no DAG could read, while the
+digest still said it was current.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from culturewatch.errors import CulturewatchError
 from culturewatch.settings import DBT_PROJECT_DIR
 
-MANIFEST_DIR = DBT_PROJECT_DIR / "target"
-MANIFEST = MANIFEST_DIR / "manifest.json"
-DIGEST = MANIFEST_DIR / "manifest.digest"
+MANIFEST = "manifest.json"
+DIGEST = "manifest.digest"
+# what a parse leaves that is read later: the manifest (Cosmos) and the partial-parse state (a
+# parse after a small change takes ~7 s with it, ~18 s without); the digest goes last, so a reader
+# that sees the new digest sees the new manifest
+_PUBLISHED = ("partial_parse.msgpack", MANIFEST, DIGEST)
 _SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
 
@@ -38,9 +49,53 @@ def project_digest(project: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
-def write_manifest() -> Path:
-    """`dbt parse` into dbt_project/target (no database is opened), then record the digest."""
-    with tempfile.TemporaryDirectory() as scratch:
+def write_manifest(project: Path = DBT_PROJECT_DIR) -> Path:
+    """`dbt parse` (no database is opened), then the manifest and its digest replaced whole."""
+    with _writer_lock(project):
+        return _parse_and_replace(project)
+
+
+def current_manifest(project: Path = DBT_PROJECT_DIR) -> Path:
+    """The manifest, made first when it is missing or older than the project (one writer at a time:
+    a process that waited for another's parse finds it current)."""
+    with _writer_lock(project):
+        try:
+            return checked_manifest(project)
+        except CulturewatchError:
+            return _parse_and_replace(project)
+
+
+def checked_manifest(project: Path = DBT_PROJECT_DIR) -> Path:
+    """The manifest, if it exists and matches the project files; else a one-line error."""
+    manifest, digest = project / "target" / MANIFEST, project / "target" / DIGEST
+    if not manifest.is_file() or not digest.is_file():
+        raise CulturewatchError(
+            f"no dbt manifest at {manifest}: run `culturewatch dbt-manifest` (make setup does)"
+        )
+    if digest.read_text().strip() != project_digest(project):
+        raise CulturewatchError(
+            f"the dbt manifest {manifest} is older than the dbt project: run `culturewatch dbt-manifest`"
+        )
+    return manifest
+
+
+@contextmanager
+def _writer_lock(project: Path) -> Iterator[None]:
+    """One manifest writer at a time, across processes."""
+    (project / "target").mkdir(parents=True, exist_ok=True)
+    with (project / "target" / "manifest.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _parse_and_replace(project: Path) -> Path:
+    published = project / "target"
+    digest = project_digest(project)  # before the parse: a file changed meanwhile leaves it stale
+    with tempfile.TemporaryDirectory(dir=published, prefix=".parse-") as scratch:
+        target = Path(scratch) / "target"
+        target.mkdir()
+        if (previous := published / "partial_parse.msgpack").is_file():
+            shutil.copy2(previous, target / previous.name)
         env = {
             **os.environ,
             # parse renders the profile but opens nothing: any path will do
@@ -50,24 +105,12 @@ def write_manifest() -> Path:
         }
         command = [
             sys.executable, "-m", "dbt.cli.main", "parse",
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(MANIFEST_DIR),
+            "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target),
         ]  # fmt: skip
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise CulturewatchError("dbt parse failed:\n" + (result.stdout + result.stderr)[-3000:])
-    DIGEST.write_text(project_digest() + "\n")
-    return MANIFEST
-
-
-def checked_manifest() -> Path:
-    """The manifest, if it exists and matches the project files; else a one-line error."""
-    if not MANIFEST.is_file() or not DIGEST.is_file():
-        raise CulturewatchError(
-            f"no dbt manifest at {MANIFEST}: run `culturewatch dbt-manifest` (make setup does)"
-        )
-    if DIGEST.read_text().strip() != project_digest():
-        raise CulturewatchError(
-            f"the dbt manifest {MANIFEST} is older than the dbt project: run `culturewatch dbt-manifest`"
-        )
-    return MANIFEST
+        if result.returncode != 0:
+            raise CulturewatchError("dbt parse failed:\n" + (result.stdout + result.stderr)[-3000:])
+        (target / DIGEST).write_text(digest + "\n")
+        for name in _PUBLISHED:
+            os.replace(target / name, published / name)
+    return published / MANIFEST
