@@ -45,31 +45,29 @@ import zero_latency_server  # noqa: E402
 LANGUAGES = ["de", "fr", "ja", "es", "pt", "ru", "zh", "ar"]
 TARGET = 1000.0
 
-# (path fragment, function or None for any) -> stage; the innermost frame that matches decides.
+# stage -> its frames: a path fragment, or `fragment:function` for one function there
+STAGE_FRAMES: dict[str, tuple[str, ...]] = {
+    "planning": (
+        "probing/runner.py:pending_cells", "probing/runner.py:shared_requests",
+        "probing/probe_specs.py", "kinds/grid.py",
+    ),
+    "rendering": ("probing/rendering.py", "probing/prompts.py", "probing/client.py:request_for"),
+    "response cache (SQLite)": ("probing/cache.py",),
+    "language identification": ("instruments/language_id.py",),
+    "parsing": ("probing/interpret.py", "kinds/reading.py:guarded_reading"),
+    "rows": ("probing/runner.py:_row",),
+    "Parquet writes and run events": ("storage/parquet.py", "probing/runner.py:_record_event"),
+    "claim (heartbeat)": ("storage/claims.py",),
+    "HTTP: openai client, aiohttp": (
+        "probing/http_client.py", "probing/client.py:_create",
+        "/openai/", "/httpx2/", "/httpx/", "/aiohttp/", "/yarl/", "/multidict/",
+    ),
+}  # fmt: skip
+# (path fragment, function or None for any, stage); the innermost frame that matches decides
 STAGE_ENTRIES: list[tuple[str, str | None, str]] = [
-    ("probing/runner.py", "pending_cells", "planning"),
-    ("probing/runner.py", "shared_requests", "planning"),
-    ("probing/probe_specs.py", None, "planning"),
-    ("kinds/grid.py", None, "planning"),
-    ("probing/rendering.py", None, "rendering"),
-    ("probing/prompts.py", None, "rendering"),
-    ("probing/client.py", "request_for", "rendering"),
-    ("probing/cache.py", None, "response cache (SQLite)"),
-    ("instruments/language_id.py", None, "language identification"),
-    ("probing/interpret.py", None, "parsing"),
-    ("kinds/reading.py", "guarded_reading", "parsing"),
-    ("probing/runner.py", "_row", "rows"),
-    ("storage/parquet.py", None, "Parquet writes and run events"),
-    ("probing/runner.py", "_record_event", "Parquet writes and run events"),
-    ("storage/claims.py", None, "claim (heartbeat)"),
-    ("probing/http_client.py", None, "HTTP: openai client, aiohttp"),
-    ("probing/client.py", "_create", "HTTP: openai client, aiohttp"),
-    ("/openai/", None, "HTTP: openai client, aiohttp"),
-    ("/httpx2/", None, "HTTP: openai client, aiohttp"),
-    ("/httpx/", None, "HTTP: openai client, aiohttp"),
-    ("/aiohttp/", None, "HTTP: openai client, aiohttp"),
-    ("/yarl/", None, "HTTP: openai client, aiohttp"),
-    ("/multidict/", None, "HTTP: openai client, aiohttp"),
+    (fragment, function or None, stage)
+    for stage, frames in STAGE_FRAMES.items()
+    for fragment, _, function in (frame.partition(":") for frame in frames)
 ]
 # innermost frames of a thread that waits: a lock or event, an idle worker thread, the event loop
 # in epoll (the CPU a thread used before it was seen waiting is counted as WAITING)
