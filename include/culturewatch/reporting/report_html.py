@@ -96,6 +96,22 @@ def _notes(notes: Iterable[str]) -> str:
     return "".join(f'<p class="note">{esc(note)}</p>' for note in notes)
 
 
+# what a section's table adds to the metric's meaning (the "How to read" list above it)
+RANKING_NOTE = (
+    "Overall deviation ratio over the dimensions (Sukiennik et al. Eq. 1, Table 3). Null values are "
+    "undefined, not zero."
+)
+CAS_NOTE = (
+    "CultureSPA Eq. 1. Avg = mean over the countries with a value; Δ Avg = mean of the per-country "
+    "differences where both runs have a value."
+)
+
+
+def _heading(title: str, *notes: str) -> str:
+    """A section's heading and how to read it."""
+    return f"<h2>{esc(title)}</h2>" + _notes(notes)
+
+
 def _run_link(data: ReportData, run_id: str, text: str) -> str:
     url = data.run_urls.get(run_id)
     return f'<a href="{esc(url)}" class="run-link">{esc(text)}</a>' if url else esc(text)
@@ -196,16 +212,7 @@ def _ranking_table(rows: Sequence[DeviationRatioRow], compare: Mapping[str, Devi
 
 
 def _ranking_section(data: ReportData, figures: Mapping[str, bytes]) -> str:
-    parts = [
-        "<h2>Country ranking by deviation ratio</h2>",
-        _notes(
-            [
-                "Overall deviation ratio (Sukiennik et al. Eq. 1, Table 3): deviation of the ground truth "
-                "from the global average over the model's difference from the ground truth. Higher is "
-                "better; 1 = no closer than the global average. Null values are undefined, not zero."
-            ]
-        ),
-    ]
+    parts = [_heading("Country ranking by deviation ratio", RANKING_NOTE)]
     if not data.settings:
         return "".join(parts) + _notes(["No rows in marts.deviation_ratio for this run and slice."])
     parts.append(_figure(figures, RANKING, "bar chart of the overall deviation ratio per country"))
@@ -286,17 +293,7 @@ def _cas_table(rows: Sequence[CasRow], data: ReportData) -> str:
 
 
 def _cas_section(data: ReportData, figures: Mapping[str, bytes]) -> str:
-    parts = [
-        "<h2>Cultural alignment score per country</h2>",
-        _notes(
-            [
-                "CAS (CultureSPA Eq. 1): 100 × (1 − distance to the country's WVS majority answers / max "
-                "distance). Higher is better. Avg = mean over the countries with a value; Δ Avg = mean of "
-                "the per-country differences where both runs have a value."
-            ]
-        ),
-        _notes(data.cas.notes),
-    ]
+    parts = [_heading("Cultural alignment score per country", CAS_NOTE, *data.cas.notes)]
     groups = data.cas_groups()
     if not groups:
         return "".join(parts)
@@ -311,7 +308,7 @@ def _figure_section(figures: Mapping[str, RenderedFigure], name: str, title: str
     """A heading, how to read the figure and the figure; nothing when the figure was not drawn."""
     if name not in figures:
         return ""
-    return f"<h2>{esc(title)}</h2>" + _notes([note]) + _figure(figures, name, alt)
+    return _heading(title, note) + _figure(figures, name, alt)
 
 
 def _scatter_section(figures: Mapping[str, RenderedFigure]) -> str:
@@ -365,13 +362,11 @@ def _changes_section(paper: PaperData, figures: Mapping[str, RenderedFigure]) ->
     header = ["metric", "where", "versions", "before", "after", "change", "relative", "95% interval", "q",
               "verdict", "over", "notes"]  # fmt: skip
     return (
-        "<h2>Change from the previous version</h2>"
-        + _notes(
-            [
-                "marts.alignment_regressions: this run against the previous comparable version's run. "
-                "Change = after − before, signed so that negative is worse; the interval is the paired "
-                "bootstrap's (drawn as error bars), q the Benjamini–Hochberg q-value."
-            ]
+        _heading(
+            "Change from the previous version",
+            "marts.alignment_regressions: this run against the previous comparable version's run. "
+            "Change = after − before, signed so that negative is worse; the interval is the paired "
+            "bootstrap's (drawn as error bars), q the Benjamini–Hochberg q-value.",
         )
         + _figure(figures, CHANGES, "bars of the change per metric with bootstrap error bars")
         + _table(header, rows)
@@ -487,14 +482,10 @@ def render_leaderboard_html(
               _table(header, rows)]  # fmt: skip
     if models.runs:
         parts.append(
-            f"<h2>Country ranking across models (Sukiennik Table 3), setting {esc(models.setting)}</h2>"
-        )
-        parts.append(
-            _notes(
-                [
-                    "Overall deviation ratio per country of each model's latest VSM run (classification, "
-                    "persona, base wording), its rank among the countries in brackets; * = unstable."
-                ]
+            _heading(
+                f"Country ranking across models (Sukiennik Table 3), setting {models.setting}",
+                "Overall deviation ratio per country of each model's latest VSM run (classification, "
+                "persona, base wording), its rank among the countries in brackets; * = unstable.",
             )
         )
         parts.append(_figure(figures, TABLE3, "country ranking across models"))
