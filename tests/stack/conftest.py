@@ -1,5 +1,5 @@
 """Fixtures shared by the stack tests: the real test model (assembled from PyPI parts, from the
-end-to-end tests) and headless Debian Chromium driven by Playwright."""
+end-to-end tests), headless Debian Chromium driven by Playwright, and the dashboard's warehouses."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from culturewatch.settings import DataPaths
 from tests.e2e.conftest import test_model_path  # noqa: F401  (a fixture)
+from tests.stack.dashboard_fixture import build_dashboard_warehouse
 
 CHROMIUM = Path(os.environ.get("CULTUREWATCH_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -47,3 +49,15 @@ def page(browser) -> Iterator[object]:
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    """The dashboard's three hand-worked versions, markup and script injected (dashboard_fixture.py)."""
+    return build_dashboard_warehouse(tmp_path_factory.mktemp("dashboard-data"))
+
+
+@pytest.fixture(scope="module")
+def clean_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    """The same versions without the injections, as the README's screenshot shows them."""
+    return build_dashboard_warehouse(tmp_path_factory.mktemp("screenshot-data"), hostile=False)

@@ -32,13 +32,7 @@ from tests.stack.dashboard_fixture import (
     MODEL,
     QUARANTINED_RUN,
     US_EXTREME_SCORES,
-    build_dashboard_warehouse,
 )
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
-    return build_dashboard_warehouse(tmp_path_factory.mktemp("dashboard-data"))
 
 
 @pytest.fixture(scope="module")

@@ -18,17 +18,7 @@ import pytest
 from culturewatch.dashboard.app import create_app
 from culturewatch.settings import DataPaths
 from tests.local_http_server import serving
-from tests.stack.dashboard_fixture import (
-    CLEAN_QUARANTINE_REASON,
-    MODEL,
-    QUARANTINED_RUN,
-    build_dashboard_warehouse,
-)
-
-
-@pytest.fixture(scope="module")
-def clean_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
-    return build_dashboard_warehouse(tmp_path_factory.mktemp("screenshot-data"), hostile=False)
+from tests.stack.dashboard_fixture import CLEAN_QUARANTINE_REASON, MODEL, QUARANTINED_RUN
 
 
 @pytest.fixture(scope="module")
