@@ -12,7 +12,7 @@ model output or configuration: escaped, shown as text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from culturewatch.dashboard.layout import Links, esc, html_page, navigation, status_badge, when
 from culturewatch.dashboard.queries import published_connection, rows
@@ -43,12 +43,8 @@ class AnswerFilter:
     page: int = 1
 
     def params(self, **changes: object) -> dict[str, object]:
-        values = {
-            "run_id": self.run_id, "country": self.country, "prompt_language": self.prompt_language,
-            "item": self.item, "dimension": self.dimension, "page": self.page,
-        }  # fmt: skip
-        values.update(changes)
-        return values
+        """The filter as query parameters, with `changes` over it."""
+        return asdict(self) | changes
 
 
 @dataclass

@@ -7,7 +7,7 @@ registry's own number, stable for the life of the registry.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from culturewatch.discovery.watch_sources import MlflowRegistry, RegisteredModel
@@ -32,14 +32,12 @@ class RegistryVersion:
         return registry_identity(self.name, self.version)
 
     def details(self) -> dict[str, object]:
-        return {
-            "registered_model": self.name,
-            "version": self.version,
-            "status": self.status,
-            "run_id": self.run_id,
-            "source": self.source,
-            "tags": self.tags,
-        }
+        """What a sighting records beside its own columns (registry, name, aliases): the rest, the
+        name as `registered_model`."""
+        details = {"registered_model": self.name} | asdict(self)
+        for column in ("registry", "name", "aliases"):
+            del details[column]
+        return details
 
 
 def registry_identity(name: str, version: int | str) -> str:
