@@ -41,10 +41,7 @@
         'regression_ci_level': 0.95,
         'regression_zero_tolerance': 1e-9,
     } -%}
-    {%- if name not in defaults -%}
-        {{ exceptions.raise_compiler_error("unknown regression setting '" ~ name ~ "'") }}
-    {%- endif -%}
-    {{ return(var(name, defaults[name])) }}
+    {{ return(checked_var(name, defaults, 'regression')) }}
 {%- endmacro %}
 
 {% macro bootstrap_draw(seed, label, replicate, draw, n) -%}

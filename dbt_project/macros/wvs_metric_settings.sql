@@ -34,8 +34,5 @@
         'distribution_bootstrap_seed': 20250101,
         'distribution_ci_level': 0.95,
     } -%}
-    {%- if name not in defaults -%}
-        {{ exceptions.raise_compiler_error("unknown WVS metric setting '" ~ name ~ "'") }}
-    {%- endif -%}
-    {{ return(var(name, defaults[name])) }}
+    {{ return(checked_var(name, defaults, 'WVS metric')) }}
 {%- endmacro %}

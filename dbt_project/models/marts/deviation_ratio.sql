@@ -100,20 +100,16 @@ dimension_denominators as (
 dimension_rows as (
 
     select
-        {{ qualified('dr_groups', group_key) }},
+        dr_groups.*,
         dimensions.dimension,
         ground_truth.deviation_from_global_average,
         dimension_denominators.mean_difference,
-        coalesce(dimension_denominators.n_trials, 0) as n_trials,
-        coalesce(dimension_denominators.n_prompt_languages, 0) as n_prompt_languages,
-        case when ground_truth.country is not null then 1 else 0 end as n_dimensions,
         case
             when ground_truth.deviation_from_global_average is null then 'no_ground_truth'
             when dimension_denominators.mean_difference is null then 'no_scored_trial'
-            when dimension_denominators.mean_difference = 0 then 'zero_difference'
         end as null_reason,
-        dr_groups.normalisation,
-        dr_groups.run_source_files
+        {{ counts_or_zero('dimension_denominators', ['n_trials', 'n_prompt_languages']) }},
+        case when ground_truth.country is not null then 1 else 0 end as n_dimensions
     from dr_groups
     cross join dimensions
     left join ground_truth
@@ -165,20 +161,15 @@ countries_with_ground_truth as (
 overall_rows as (
 
     select
-        {{ qualified('dr_groups', group_key) }},
+        dr_groups.*,
         'overall' as dimension,
         overall_means.deviation_from_global_average,
         overall_means.mean_difference,
-        coalesce(overall_means.n_trials, 0) as n_trials,
-        coalesce(overall_means.n_prompt_languages, 0) as n_prompt_languages,
-        coalesce(overall_means.n_dimensions, 0) as n_dimensions,
+        {{ counts_or_zero('overall_means', ['n_trials', 'n_prompt_languages', 'n_dimensions']) }},
         case
             when countries_with_ground_truth.country is null then 'no_ground_truth'
             when overall_means.n_dimensions is null then 'no_scored_dimension'
-            when overall_means.mean_difference = 0 then 'zero_difference'
-        end as null_reason,
-        dr_groups.normalisation,
-        dr_groups.run_source_files
+        end as null_reason
     from dr_groups
     left join countries_with_ground_truth
         on dr_groups.country = countries_with_ground_truth.country
@@ -195,6 +186,17 @@ joined as (
 
 ),
 
+-- the last null reason, for both kinds of row: the denominator is zero
+reasoned as (
+
+    select
+        * replace (
+            coalesce(null_reason, case when mean_difference = 0 then 'zero_difference' end) as null_reason
+        )
+    from joined
+
+),
+
 ratios as (
 
     select
@@ -203,7 +205,7 @@ ratios as (
         null_reason is null and mean_difference < {{ var('dr_unstable_below_difference') }}
             as is_unstable,
         (select any_value(ground_truth_source) from ground_truth) as ground_truth_source
-    from joined
+    from reasoned
 
 ),
 

@@ -146,21 +146,15 @@ joined as (
         case
             when slices.n_slices_running = 0 then slices.last_slice_event_at
         end as finished_at,
-        coalesce(slices.n_slices, 0) as n_slices,
-        coalesce(slices.n_slices_running, 0) as n_slices_running,
-        coalesce(slices.n_slices_complete, 0) as n_slices_complete,
-        coalesce(slices.n_slices_failed, 0) as n_slices_failed,
+        {{ counts_or_zero('slices', [
+            'n_slices', 'n_slices_running', 'n_slices_complete', 'n_slices_failed',
+        ]) }},
         slices.cells_planned,
         slices.cells_answered,
-        coalesce(on_disk.rows_on_disk, 0) as rows_on_disk,
-        coalesce(on_disk.n_parse_ok, 0) as n_parse_ok,
-        coalesce(on_disk.n_parse_unparseable, 0) as n_parse_unparseable,
-        coalesce(on_disk.n_parse_refusal, 0) as n_parse_refusal,
-        coalesce(on_disk.n_parse_error, 0) as n_parse_error,
-        coalesce(event_totals.n_events, 0) as n_events,
-        coalesce(event_totals.requests_sent, 0) as requests_sent,
-        coalesce(event_totals.prompt_tokens, 0) as prompt_tokens,
-        coalesce(event_totals.completion_tokens, 0) as completion_tokens,
+        {{ counts_or_zero('on_disk', [
+            'rows_on_disk', 'n_parse_ok', 'n_parse_unparseable', 'n_parse_refusal', 'n_parse_error',
+        ]) }},
+        {{ counts_or_zero('event_totals', ['n_events', 'requests_sent', 'prompt_tokens', 'completion_tokens']) }},
         -- a partial sum would understate the cost: null unless every completed attempt is priced
         case
             when event_totals.n_completed_events > 0 and event_totals.n_unpriced_events = 0

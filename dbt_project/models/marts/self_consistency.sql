@@ -72,9 +72,7 @@ joined as (
 
     select
         groups.*,
-        coalesce(pair_summary.n_pairs, 0) as n_pairs,
-        coalesce(pair_summary.n_pairs_undefined, 0) as n_pairs_undefined,
-        coalesce(pair_summary.n_pairs_constant, 0) as n_pairs_constant,
+        {{ counts_or_zero('pair_summary', ['n_pairs', 'n_pairs_undefined', 'n_pairs_constant']) }},
         pair_summary.min_points_per_pair,
         pair_summary.mean_pearson,
         case

@@ -24,14 +24,10 @@ answers as (
 
     select
         {{ pair_run_columns() }},
-        scored_answers.country,
-        scored_answers.prompt_language,
-        scored_answers.trial,
-        scored_answers.item_id,
-        scored_answers.majority_option_code,
-        scored_answers.is_scored,
-        scored_answers.squared_difference,
-        scored_answers.squared_max_difference
+        {{ qualified('scored_answers', [
+            'country', 'prompt_language', 'trial', 'item_id', 'majority_option_code', 'is_scored',
+            'squared_difference', 'squared_max_difference',
+        ]) }}
     from scored_answers
     {{ in_pair_runs_of_metric('scored_answers', 'wvs_culturespa') }}
 

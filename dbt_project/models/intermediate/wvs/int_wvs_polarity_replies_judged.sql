@@ -31,10 +31,7 @@ joined as (
     select
         {{ qualified('responses', response_cell_columns() + ['temperature', 'parse_status']) }},
         responses.is_response_in_prompt_language,
-        coalesce(stance_counts.n_pro, 0) as n_pro,
-        coalesce(stance_counts.n_con, 0) as n_con,
-        coalesce(stance_counts.n_null, 0) as n_null,
-        coalesce(stance_counts.n_respondents, 0) as n_respondents
+        {{ counts_or_zero('stance_counts', ['n_pro', 'n_con', 'n_null', 'n_respondents']) }}
     from responses
     left join stance_counts
         on {{ null_safe_join('responses', 'stance_counts', response_key) }}
