@@ -59,23 +59,30 @@ demo: setup
 ui: setup
 	$(VENV)/bin/culturewatch ui
 
-# Two phases, both always run; the command fails when either does. First the tests without the
-# real model, on both cores (pytest-xdist, one module per worker: a module's fixtures are built
-# once). Then, one at a time with the machine to themselves, the tests that measure wall time
-# under a load of their own (`timing`) and the end-to-end tests (`slow`), which serve the real
-# model (llama.cpp collapses on oversubscribed cores). `test-fast` leaves out only `slow`.
+# Three phases, all always run; the command fails when any does. First the tests without the real
+# model, on both cores (pytest-xdist, one module per worker: a module's fixtures are built once).
+# Then, with the machine to themselves, the tests that measure wall time under a load of their own
+# (`timing`). Last the end-to-end tests (`slow`), which serve the real model: two modules at once,
+# each model server on one llama.cpp thread (CULTUREWATCH_MODEL_THREADS=1). llama.cpp's threads spin
+# at a barrier, so two 2-thread servers, or one beside other work, collapse; a 1-thread server has
+# no barrier, and one module's Airflow waits leave a core to the other's server. `test-fast` leaves
+# out only `slow`.
 TEST_WORKERS ?= 2
 PARALLEL_TESTS := $(VENV)/bin/pytest -m "not slow and not timing" -n $(TEST_WORKERS) --dist loadfile
-# $(call both_phases,FIRST,SECOND): run FIRST, then SECOND whatever FIRST did; fail with the first
+TIMING_TESTS := $(VENV)/bin/pytest -m timing
+SLOW_TESTS := CULTUREWATCH_MODEL_THREADS=1 $(VENV)/bin/pytest -m "slow and not timing" -n $(TEST_WORKERS) \
+	--dist loadfile
+# $(call phases,FIRST,SECOND[,THIRD]): run each whatever the others did; fail with the first
 # failure's status.
-both_phases = status=0; $(1) || status=$$?; $(2) || status=$$((status ? status : $$?)); exit $$status
+phases = status=0; $(1) || status=$$?; $(2) || status=$$((status ? status : $$?)); \
+	$(if $(3),$(3) || status=$$((status ? status : $$?));) exit $$status
 
 test: setup stack-deps
 	$(VENV)/bin/ruff check .
-	$(call both_phases,$(PARALLEL_TESTS),$(VENV)/bin/pytest -m "slow or timing")
+	$(call phases,$(PARALLEL_TESTS),$(TIMING_TESTS),$(SLOW_TESTS))
 
 test-fast: setup stack-deps
-	$(call both_phases,$(PARALLEL_TESTS),$(VENV)/bin/pytest -m timing)
+	$(call phases,$(PARALLEL_TESTS),$(TIMING_TESTS))
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -28,7 +28,14 @@ from culturewatch.errors import CulturewatchError
 from culturewatch.links import VIEW_MOUNT, VIEW_PAGE
 from culturewatch.orchestration.airflow_api import PROJECT_TAG, api_client, api_is_healthy
 from culturewatch.orchestration.airflow_runs import airflow_env, ensure_pools, init_airflow
-from culturewatch.service_processes import Process, port_is_free, raise_if_any_stopped, spawn, wait_for
+from culturewatch.service_processes import (
+    Process,
+    free_port,
+    port_is_free,
+    raise_if_any_stopped,
+    spawn,
+    wait_for,
+)
 from culturewatch.settings import DataPaths
 
 ADMIN_USER = "admin"
@@ -44,6 +51,9 @@ class LocalUI:
     port: int = 8080
     config: Path | None = None
     processes: list[Process] = field(default_factory=list)
+    # where the scheduler's and the triggerer's log servers listen: free ports, not Airflow's fixed
+    # 8793/8794, which a second Airflow on the machine (another data dir's UI, a worker) holds
+    log_server_ports: tuple[int, int] = field(default_factory=lambda: (free_port(), free_port()))
 
     @property
     def home(self) -> Path:
@@ -92,6 +102,8 @@ class LocalUI:
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
                 "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.log_server_ports[0]),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.log_server_ports[1]),
             }
         )
         if self.config is not None:

@@ -21,7 +21,7 @@ from culturewatch.serving.llama_server import LocalModelServer
 from tests.e2e.conftest import TEST_MODEL
 
 pytestmark = pytest.mark.slow
-PORT = 8097
+PORT = 8095
 
 
 def _requests() -> list[dict]:

@@ -47,6 +47,9 @@ class NativeStack:
     pg_port: int = field(default_factory=free_port)
     redis_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
+    # the Celery worker's and the triggerer's log servers (not 8793/8794: a local UI may run beside)
+    worker_log_port: int = field(default_factory=free_port)
+    trigger_log_port: int = field(default_factory=free_port)
     object_store: SeaweedFS | None = None
     db_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     redis_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
@@ -120,6 +123,8 @@ class NativeStack:
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.worker_log_port),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.trigger_log_port),
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos_cache"),
             "DO_NOT_TRACK": "1",

@@ -5,9 +5,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from culturewatch.errors import CulturewatchError
 from culturewatch.serving.engine_work import completions_work, engine_work, total_work
 from culturewatch.serving.lean_llama_server import top_candidates
-from culturewatch.serving.llama_server import LEAN_SERVER_SCRIPT, MODEL_PYTHON_ENV, LocalModelServer
+from culturewatch.serving.llama_server import (
+    LEAN_SERVER_SCRIPT,
+    MODEL_PYTHON_ENV,
+    MODEL_THREADS_ENV,
+    LocalModelServer,
+)
 
 
 @pytest.fixture
@@ -36,6 +42,21 @@ def test_the_stock_server_keeps_llama_cpp_pythons_defaults(model_python: Path) -
     command = server.command()
     assert command[:3] == [str(model_python), "-m", "llama_cpp.server"]
     assert "--logits_all" not in command  # its default: logits of every token
+
+
+def test_threads_come_from_the_environment_unless_given(
+    model_python: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = ("qwen2.5-coder-1.5b-instruct", Path("/m.gguf"))
+    monkeypatch.delenv(MODEL_THREADS_ENV, raising=False)
+    assert _option(LocalModelServer(*model).command(), "--n_threads") == "2"
+    monkeypatch.setenv(MODEL_THREADS_ENV, "1")  # a server that shares its cores (make test's e2e phase)
+    assert _option(LocalModelServer(*model).command(), "--n_threads") == "1"
+    assert _option(LocalModelServer(*model, n_threads=4).command(), "--n_threads") == "4"
+    for wrong in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv(MODEL_THREADS_ENV, wrong)
+        with pytest.raises(CulturewatchError, match=f"{MODEL_THREADS_ENV}='{wrong}'"):
+            LocalModelServer(*model)
 
 
 def _library_order(row: np.ndarray, k: int) -> list[tuple[int, float]]:

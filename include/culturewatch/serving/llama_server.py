@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +22,18 @@ from culturewatch.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 MODEL_PYTHON_ENV = "CULTUREWATCH_MODEL_PYTHON"
+# llama.cpp threads of a server nobody sized: 2 fills a 2-core machine it has to itself; 1 where it
+# shares the cores (its threads spin at a barrier: 2 threads on busy cores ran 10x slower)
+MODEL_THREADS_ENV = "CULTUREWATCH_MODEL_THREADS"
 LEAN_SERVER_SCRIPT = Path(__file__).with_name("lean_llama_server.py")
+
+
+def default_threads() -> int:
+    """$CULTUREWATCH_MODEL_THREADS, else 2."""
+    chosen = os.environ.get(MODEL_THREADS_ENV, "2")
+    if not chosen.isdigit() or not 1 <= int(chosen) <= 256:
+        raise CulturewatchError(f"{MODEL_THREADS_ENV}={chosen!r}: expected a whole number of threads, 1-256")
+    return int(chosen)
 
 
 def model_server_python() -> Path:
@@ -50,7 +61,7 @@ class LocalModelServer:
     model_path: Path
     port: int = 8091
     log_path: Path | None = None
-    n_threads: int = 2
+    n_threads: int = field(default_factory=default_threads)
     n_ctx: int = 2048
     startup_timeout_s: float = 180.0
     lora_path: Path | None = None
