@@ -282,6 +282,25 @@ def test_unaware_answers_are_scored_against_every_country(data_dir):
     assert _cas(data_dir, "US", strategy="cross_culture")["cas"] == pytest.approx(100.0)
 
 
+def test_each_row_carries_its_slices_mean_over_the_countries_with_a_score(data_dir):
+    rows = fetch(data_dir, "select * from marts.cultural_alignment_score where run_id = ?", [RUN])
+    slices: dict[tuple[object, ...], list[dict]] = {}
+    for row in rows:
+        slices.setdefault((row["prompt_language"], row["style"], row["strategy"], row["variant"]), []).append(
+            row
+        )
+    for key, members in slices.items():
+        scored = [row["cas"] for row in members if row["cas"] is not None]
+        for row in members:
+            assert row["n_countries_scored"] == len(scored), key
+            assert row["cas_mean_over_countries"] == (
+                pytest.approx(sum(scored) / len(scored)) if scored else None
+            )
+    # the aware classification slice: US (S0 + 100) / 2, CN 100; DE has no valid answer
+    aware = slices[("en", "classification", "aware", "base")]
+    assert {row["country"] for row in aware if row["cas"] is None} >= {"DE"}
+
+
 def test_cas_is_reported_per_self_alignment_strategy_against_the_examples_culture(data_dir):
     # P3, US: Q1 1 vs 1, Q57 1 vs 2, Q106 1 vs 1 -> 1 over max 9 + 1 + 81 = 91
     p3 = _cas(data_dir, "US", strategy="self_alignment")

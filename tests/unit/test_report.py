@@ -112,20 +112,22 @@ def build_warehouse(paths: DataPaths, *, cas: bool = True) -> None:
             ],
         )
         if cas:
-            # the mart's documented columns plus two the mart adds (prompt_language, null_reason)
+            # the mart's documented columns plus those the mart adds (prompt_language, null_reason,
+            # the run's mean over the slice's countries: r1 (70.5 + 60.5) / 2, r0 US alone)
             con.execute(
                 "create table marts.cultural_alignment_score (run_id varchar, model varchar, "
                 "model_version varchar, country varchar, strategy varchar, prompt_language varchar, "
-                "style varchar, variant varchar, cas double, n_questions integer, null_reason varchar)"
+                "style varchar, variant varchar, cas double, n_questions integer, null_reason varchar, "
+                "cas_mean_over_countries double)"
             )
             con.executemany(
                 "insert into marts.cultural_alignment_score "
-                "values (?, ?, 'v1', ?, 'aware', 'en', 'classification', 'base', ?, ?, ?)",
+                "values (?, ?, 'v1', ?, 'aware', 'en', 'classification', 'base', ?, ?, ?, ?)",
                 [
-                    ("r1", EVIL_MODEL, "US", 70.5, 80, None),
-                    ("r1", EVIL_MODEL, "JP", 60.5, 80, None),
-                    ("r0", "base-model", "US", 65.0, 80, None),
-                    ("r0", "base-model", "JP", None, 0, "no_valid_answer"),
+                    ("r1", EVIL_MODEL, "US", 70.5, 80, None, 65.5),
+                    ("r1", EVIL_MODEL, "JP", 60.5, 80, None, 65.5),
+                    ("r0", "base-model", "US", 65.0, 80, None, 65.0),
+                    ("r0", "base-model", "JP", None, 0, "no_valid_answer", 65.0),
                 ],
             )
 
@@ -272,9 +274,11 @@ def test_cas_before_after_per_country(report: tuple[Path, str]) -> None:
     _, html = report
     cas = _section(html, "strategy=aware, style=classification, variant=base, prompt_language=en")
     this_run = _row(cas, "r1 (")
-    assert "70.50" in this_run and "60.50" in this_run and "65.50" in this_run  # Avg (70.5 + 60.5) / 2
+    assert "70.50" in this_run and "60.50" in this_run and "65.50" in this_run  # Avg: the mart's mean
+    assert "65.00" in _row(cas, "r0 (")  # its Avg: US alone (JP has no value)
     delta = _row(cas, "Δ (this run − compare run)")
     assert "+5.50" in delta  # US 70.5 - 65.0; Japan null in r0 -> no difference
+    assert "+0.50" in delta  # Δ Avg: 65.5 - 65.0
     assert "null (no_valid_answer)" in _row(cas, "r0 (")
 
 

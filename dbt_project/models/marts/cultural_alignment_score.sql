@@ -2,9 +2,8 @@
     CultureSPA's cultural alignment score S (Eq. 1, as the released scoring code computes it)
     per trial, then averaged over trials. See the yml for the definition and every choice.
 -#}
-{%- set group_key = run_version_key() + [
-    'country', 'is_persona_free', 'prompt_language', 'style', 'strategy', 'variant',
-] -%}
+{%- set slice_key = run_version_key() + ['prompt_language', 'style', 'strategy', 'variant'] -%}
+{%- set group_key = slice_key + ['country', 'is_persona_free'] -%}
 
 with
 
@@ -97,11 +96,31 @@ gated as (
 
 ),
 
+-- the run's mean over the countries with a score, per slice (what a reader shows as its average)
+slice_means as (
+
+    select
+        {{ slice_key | join(',\n        ') }},
+        {{ ordered_avg('cas', 'country') }} as cas_mean_over_countries,
+        count(cas) as n_countries_scored
+    from gated
+    group by {{ slice_key | join(', ') }}
+
+),
+
+with_slice_means as (
+
+    select gated.*, slice_means.cas_mean_over_countries, slice_means.n_countries_scored
+    from gated
+    inner join slice_means on {{ null_safe_join('gated', 'slice_means', slice_key) }}
+
+),
+
 final as (
 
     select
         {{ contract_casts() }}
-    from gated
+    from with_slice_means
 
 )
 

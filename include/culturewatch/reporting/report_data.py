@@ -113,6 +113,7 @@ class CasRow:
     cas: float | None
     n_questions: int | None
     null_reason: str | None
+    cas_mean_over_countries: float | None  # the run's mean over the slice's countries (the mart's)
 
 
 @dataclass(frozen=True)
@@ -482,7 +483,10 @@ def _cas(con: duckdb.DuckDBPyConnection, relations: frozenset[str], options: Rep
         return CasSection((), (f"{CAS_RELATION} is not in the warehouse: no cultural alignment scores yet.",))
     present = columns_of(con, CAS_RELATION)
     # columns beyond the documented key columns are used when the mart has them
-    optional = {c: f"cas.{c}" if c in present else "null" for c in ("prompt_language", "null_reason")}
+    optional = {
+        c: f"cas.{c}" if c in present else "null"
+        for c in ("prompt_language", "null_reason", "cas_mean_over_countries")
+    }
     names = [
         (alias, relation)
         for alias, relation in (("c", COUNTRIES_RELATION), ("cs", CULTURESPA_COUNTRIES_RELATION))
@@ -494,7 +498,8 @@ def _cas(con: duckdb.DuckDBPyConnection, relations: frozenset[str], options: Rep
     rows = con.execute(
         f"""
         select cas.run_id, cas.country, {name}, cas.strategy, cas.style, cas.variant,
-               {optional["prompt_language"]}, cas.cas, cas.n_questions, {optional["null_reason"]}
+               {optional["prompt_language"]}, cas.cas, cas.n_questions, {optional["null_reason"]},
+               {optional["cas_mean_over_countries"]}
         from {CAS_RELATION} as cas
         {joins}
         where list_contains($run_ids, cas.run_id)

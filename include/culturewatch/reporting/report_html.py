@@ -102,8 +102,8 @@ RANKING_NOTE = (
     "undefined, not zero."
 )
 CAS_NOTE = (
-    "CultureSPA Eq. 1. Avg = mean over the countries with a value; Δ Avg = mean of the per-country "
-    "differences where both runs have a value."
+    "CultureSPA Eq. 1. Avg = the run's mean over its countries with a value "
+    "(marts.cultural_alignment_score); Δ Avg = this run's Avg − the compare run's."
 )
 
 
@@ -254,9 +254,9 @@ def _dimension_section(data: ReportData, figures: Mapping[str, bytes]) -> str:
     return "".join(parts)
 
 
-def _mean(values: Iterable[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) / len(known) if known else None
+def _slice_mean(rows: Iterable[CasRow]) -> float | None:
+    """A run's mean CAS over the slice's countries, as the mart has it (the same on each row)."""
+    return next((row.cas_mean_over_countries for row in rows), None)
 
 
 def _cas_table(rows: Sequence[CasRow], data: ReportData) -> str:
@@ -270,8 +270,7 @@ def _cas_table(rows: Sequence[CasRow], data: ReportData) -> str:
         for code, _ in countries:
             row = values.get(code)
             cells.append(null("absent") if row is None else number(row.cas, 2, row.null_reason))
-        average = _mean(values[code].cas for code, _ in countries if code in values)
-        cells.append(number(average, 2, "no value"))
+        cells.append(number(_slice_mean(values.values()), 2, "no value"))
         body.append(cells)
     if data.compare is not None:
         base, other = by_run[data.run.run_id], by_run[data.compare.run_id]
@@ -281,7 +280,8 @@ def _cas_table(rows: Sequence[CasRow], data: ReportData) -> str:
             deltas.append(a.cas - b.cas if a and b and a.cas is not None and b.cas is not None else None)
         cells = ["Δ (this run − compare run)"]
         cells += [_delta(d, 0.0, 2) for d in deltas]
-        cells.append(_delta(_mean(deltas), 0.0, 2))
+        means = _slice_mean(base.values()), _slice_mean(other.values())
+        cells.append(_delta(None if None in means else means[0] - means[1], 0.0, 2))
         body.append(cells)
     n_questions = [
         f"{esc(code)}: {row.n_questions}"
