@@ -70,8 +70,10 @@ ui: setup
 TEST_WORKERS ?= 2
 PARALLEL_TESTS := $(VENV)/bin/pytest -m "not slow and not timing" -n $(TEST_WORKERS) --dist loadfile
 TIMING_TESTS := $(VENV)/bin/pytest -m timing
+# Modules marked `long` are handed out first (tests/conftest.py orders them first): two workers
+# otherwise end with one long module running alone.
 SLOW_TESTS := CULTUREWATCH_MODEL_THREADS=1 $(VENV)/bin/pytest -m "slow and not timing" -n $(TEST_WORKERS) \
-	--dist loadfile
+	--dist loadfile --no-loadscope-reorder
 # $(call phases,FIRST,SECOND[,THIRD]): run each whatever the others did; fail with the first
 # failure's status.
 phases = status=0; $(1) || status=$$?; $(2) || status=$$((status ? status : $$?)); \

@@ -24,3 +24,9 @@ def dbt_manifest() -> Path:
     from culturewatch.transform.dbt_manifest import current_manifest
 
     return current_manifest()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of modules marked `long` first, the order otherwise kept: pytest-xdist hands modules
+    out in this order (`--no-loadscope-reorder`), and a long module handed out last runs alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
