@@ -63,17 +63,17 @@ ui: setup
 # model, on both cores (pytest-xdist, one module per worker: a module's fixtures are built once).
 # Then, with the machine to themselves, the tests that measure wall time under a load of their own
 # (`timing`). Last the end-to-end tests (`slow`), which serve the real model: two modules at once,
-# each model server on one llama.cpp thread (CULTUREWATCH_MODEL_THREADS=1). llama.cpp's threads spin
-# at a barrier, so two 2-thread servers, or one beside other work, collapse; a 1-thread server has
-# no barrier, and one module's Airflow waits leave a core to the other's server. `test-fast` leaves
-# out only `slow`.
+# each model server on one llama.cpp thread (CULTUREWATCH_MODEL_THREADS=1) and torch's LoRA training
+# on one OpenMP thread (OMP_NUM_THREADS=1). Their threads spin at a barrier, so two threads on cores
+# another module uses collapse (the retrain test took 610 s instead of 225); one thread has no
+# barrier. `test-fast` leaves out only `slow`.
 TEST_WORKERS ?= 2
 PARALLEL_TESTS := $(VENV)/bin/pytest -m "not slow and not timing" -n $(TEST_WORKERS) --dist loadfile
 TIMING_TESTS := $(VENV)/bin/pytest -m timing
 # Modules marked `long` are handed out first (tests/conftest.py orders them first): two workers
 # otherwise end with one long module running alone.
-SLOW_TESTS := CULTUREWATCH_MODEL_THREADS=1 $(VENV)/bin/pytest -m "slow and not timing" -n $(TEST_WORKERS) \
-	--dist loadfile --no-loadscope-reorder
+SLOW_TESTS := CULTUREWATCH_MODEL_THREADS=1 OMP_NUM_THREADS=1 $(VENV)/bin/pytest -m "slow and not timing" \
+	-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # $(call phases,FIRST,SECOND[,THIRD]): run each whatever the others did; fail with the first
 # failure's status.
 phases = status=0; $(1) || status=$$?; $(2) || status=$$((status ? status : $$?)); \
