@@ -75,9 +75,12 @@ def test_loss_falls_with_real_steps_on_a_small_repeated_set() -> None:
 def test_the_loss_reduction_compares_ends_that_do_not_overlap() -> None:
     # 20 steps or more: the first and last 10; a shorter run: its first and second half (10
     # steps with windows of 10 compared every step with itself and always gave 1.0)
-    assert loss_reduction([2.0] * 10 + [1.0] * 10) == pytest.approx(0.5)
-    assert loss_reduction([1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]) == pytest.approx(0.3 / 0.8)
-    assert loss_reduction([4.0, 9.0, 2.0]) == pytest.approx(0.5)
+    def reduction(losses: list[float]) -> float:
+        return loss_reduction(losses, pipeline.summary_window(len(losses)))
+
+    assert reduction([2.0] * 10 + [1.0] * 10) == pytest.approx(0.5)
+    assert reduction([1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]) == pytest.approx(0.3 / 0.8)
+    assert reduction([4.0, 9.0, 2.0]) == pytest.approx(0.5)
 
 
 def test_nan_loss_raises_before_the_update() -> None:

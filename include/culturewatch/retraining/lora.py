@@ -226,15 +226,10 @@ def train_lora(
     return TrainingResult(losses, tokens, time.perf_counter() - started)
 
 
-def loss_window(n_steps: int, window: int = 10) -> int:
-    """The steps each end of a run averages: `window`, or half the run when it is shorter than two
-    windows (overlapping ends would compare steps with themselves)."""
-    return max(1, min(window, n_steps // 2))
-
-
 def loss_reduction(losses: list[float], window: int = 10) -> float:
-    """mean(last steps) / mean(first steps), `loss_window` steps each: the issue's criterion is ≤ 0.8."""
-    window = loss_window(len(losses), window)
+    """mean(last `window`) / mean(first `window`): the issue's criterion is ≤ 0.8."""
+    if len(losses) < window:
+        window = max(1, len(losses) // 2)
     first = sum(losses[:window]) / window
     last = sum(losses[-window:]) / window
     return last / first if first > 0 else float("nan")
