@@ -22,10 +22,16 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 
 setup: $(VENV)/.installed $(MODEL_VENV)/.installed $(DBT_MANIFEST)
 
+# $(call compile,VENV): the venv's bytecode, on every core (pip compiles one file at a time: 57 s of
+# a 98-s install on 2 cores, against 33 s here). Like pip, it skips what does not compile (a
+# Python 2 module, a test file of a newer Python), so its status is not checked.
+compile = $(1)/bin/python -m compileall -qq -j 0 $(1)/lib || true
+
 $(VENV)/.installed: pyproject.toml requirements/main.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -c requirements/main.lock -e ".[dev]"
+	$(VENV)/bin/pip install --quiet --no-compile -c requirements/main.lock -e ".[dev]"
+	$(call compile,$(VENV))
 	touch $@
 
 $(DBT_MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
@@ -33,7 +39,8 @@ $(DBT_MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
 
 $(MODEL_VENV)/.installed: requirements/model-server.lock
 	$(PYTHON) -m venv $(MODEL_VENV)
-	$(MODEL_VENV)/bin/pip install --quiet $(FIND_LINKS) -r requirements/model-server.lock
+	$(MODEL_VENV)/bin/pip install --quiet --no-compile $(FIND_LINKS) -r requirements/model-server.lock
+	$(call compile,$(MODEL_VENV))
 	touch $@
 
 # Debian packages the stack tests need (tests/stack/): Postgres 15 and Redis for the native

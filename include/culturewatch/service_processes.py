@@ -62,25 +62,44 @@ class Process:
     def stop(self, grace_s: float = 20.0, first: signal.Signals = signal.SIGTERM) -> None:
         """Signal the whole group (TERM unless `first` says otherwise), KILL it after `grace_s`
         (also reaps orphans left by the leader)."""
-        group = self.popen.pid
+        stop_together([self], grace_s, first)
+
+    def group_alive(self) -> bool:
+        """Whether anything of the process group is left (the leader reaped on the way)."""
+        self.popen.poll()
         try:
-            os.killpg(group, first)
+            os.killpg(self.popen.pid, 0)
         except ProcessLookupError:
-            self.popen.poll()
-            return
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline:
-            self.popen.poll()
-            try:
-                os.killpg(group, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.2)
+            return False
+        return True
+
+
+def stop_together(
+    processes: Iterable[Process], grace_s: float = 20.0, first: signal.Signals = signal.SIGTERM
+) -> None:
+    """`Process.stop` for several at once: each group signalled (TERM unless `first` says
+    otherwise), then every group still there after `grace_s` killed. Services that each take a
+    while to shut down stop in the time of the slowest, not in the sum of their times."""
+    signalled = []
+    for process in processes:
         try:
-            os.killpg(group, signal.SIGKILL)
+            os.killpg(process.popen.pid, first)
+        except ProcessLookupError:
+            process.popen.poll()
+            continue
+        signalled.append(process)
+    running = signalled
+    deadline = time.monotonic() + grace_s
+    while running and time.monotonic() < deadline:
+        time.sleep(0.2)
+        running = [process for process in running if process.group_alive()]
+    for process in running:
+        try:
+            os.killpg(process.popen.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.popen.wait(timeout=10)
+    for process in signalled:
+        process.popen.wait(timeout=10)
 
 
 def raise_if_any_stopped(processes: Iterable[Process], what: str) -> None:

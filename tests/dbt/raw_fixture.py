@@ -171,7 +171,9 @@ def _dbt_in_process(
     command: list[str], cwd: Path, work_dir: Path, variables: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """dbt in this process (dbtRunner, as the library runs it), in `cwd` with DBT_ENV; its log
-    lines come back as `stdout`, its exception as `stderr`, success as return code 0."""
+    lines come back as `stdout`, its exception as `stderr`, success as return code 0. They come
+    back through dbt's event callback alone: printing them and writing a debug log file besides
+    cost a tenth of a build (measured: 14.3 s of CPU against 16 s, 414 nodes)."""
     from dbt.cli.main import dbtRunner
 
     from culturewatch.transform.warehouse_build import release_dbt_connections
@@ -180,7 +182,7 @@ def _dbt_in_process(
         *command,
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-        "--no-send-anonymous-usage-stats",
+        "--no-send-anonymous-usage-stats", "--quiet", "--log-level-file", "none",
     ]  # fmt: skip
     if variables:
         arguments += ["--vars", variables]

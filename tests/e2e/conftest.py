@@ -29,7 +29,11 @@ def model_server(test_model_path: Path, tmp_path: Path) -> Iterator[LocalModelSe
         yield server
 
 
-def write_config(path: Path, countries: list[str], port: int = 8093, batch_size: int = 24) -> Path:
+def write_config(
+    path: Path, countries: list[str], port: int = 8093, batch_size: int = 24, items: list[str] | None = None
+) -> Path:
+    """A fleet of the test model on 127.0.0.1:`port`, English prompts, `countries` x `items` (all
+    24 VSM items unless given)."""
     path.write_text(
         "models:\n"
         f"  - name: {TEST_MODEL}\n"
@@ -40,8 +44,7 @@ def write_config(path: Path, countries: list[str], port: int = 8093, batch_size:
         "    quality: {min_parse_rate: 0.8}\n"
         "grid:\n"
         "  settings: [english]\n"
-        f"  countries: {countries}\n"
-        "  max_tokens: 8\n"
+        f"  countries: {countries}\n" + (f"  items: {items}\n" if items else "") + "  max_tokens: 8\n"
         "client:\n"
         "  concurrency: 1\n"
         "  max_retries: 1\n"

@@ -26,7 +26,7 @@ endpoint: {port: 8102, n_threads: 1}
 generation: {topics: [Migration, Security], questions_per_topic: 1, max_tokens: 128}
 answers: {countries: [US, CN, NG, IN]}
 selection: {max_examples_per_country: 6, if_empty: rds}
-training: {steps: 10, batch_size: 2, learning_rate: 0.001, warmup_steps: 2, rank: 8, alpha: 16}
+training: {steps: 6, batch_size: 2, learning_rate: 0.001, warmup_steps: 2, rank: 8, alpha: 16}
 evaluation:
   countries: [US, CN]
   items: [Q1, Q2, Q27, Q46]
@@ -66,9 +66,10 @@ def test_retrain_registers_a_candidate_the_watch_probes_and_promotes_from_the_ma
     history = [
         m.value for m in mlflow.MlflowClient().get_metric_history(str(work.state()["mlflow_run_id"]), "loss")
     ]
-    # 10 steps: the loss fell from ~0.65 to ~5e-4 within the first 5 of 20 measured (2026-12-07)
-    assert len(history) == 10
-    first, last = sum(history[:5]) / 5, sum(history[-5:]) / 5
+    # 6 steps, each end averaged over 3 (pipeline.summary_window): the loss fell from ~0.65 to ~5e-4
+    # within the first 5 of 20 steps measured (2026-12-07)
+    assert len(history) == 6 and training["loss_window"] == 3
+    first, last = sum(history[:3]) / 3, sum(history[-3:]) / 3
     assert last <= 0.8 * first, (first, last, history)
     assert training["loss_reduction"] == pytest.approx(last / first)
     assert (work.root / "adapter.gguf").read_bytes()[:4] == b"GGUF"

@@ -4,8 +4,9 @@ triggered from the trigger form, the transform follows on its Asset, and the Ali
 the runs. Every run link — in the view, in an alert, in the report — opens a page that exists,
 whoever started the run: the trigger form, `culturewatch demo`'s `airflow dags test`, or the CLI.
 
-Slow: the real test model answers 24 VSM items three times (about 1-2 min on 2 cores), Airflow
-starts (about 1 min) and the transform builds the marts.
+Slow: Airflow starts (about 1 min), the real test model answers three times and the transform
+builds the marts. The runs ask only the four items of one VSM dimension (IDV, which they score):
+the links are the same for any grid, and the full questionnaire is the other end-to-end tests'.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 MODEL_PORT = 8141
 VERSIONS = {"demo": "v-demo", "cli": "v-cli", "ui": "v-ui"}
+IDV_ITEMS = ["m01", "m04", "m06", "m09"]  # VSM 2013: IDV = 35(m04 - m01) + 35(m09 - m06)
 
 
 @pytest.fixture
@@ -92,7 +94,7 @@ def test_operator_local_path_every_link_resolves(
 ) -> None:
     paths = DataPaths(tmp_path / "data")
     monkeypatch.setenv("CULTUREWATCH_DATA_DIR", str(paths.root))
-    config = write_config(tmp_path / "fleet.yaml", ["US"], port=MODEL_PORT)
+    config = write_config(tmp_path / "fleet.yaml", ["US"], port=MODEL_PORT, items=IDV_ITEMS)
     monkeypatch.setenv("CULTUREWATCH_CONFIG", str(config))
 
     # a run as `culturewatch demo` makes it (airflow dags test, in the same Airflow home) and one
