@@ -39,7 +39,11 @@ from culturewatch.service_processes import (
 from culturewatch.settings import DataPaths
 
 ADMIN_USER = "admin"
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# Started in two steps. The scheduler's tasks report to the API server from their first second (the
+# execution API): started before it answers, a run queued at once (the transform of an asset event
+# that `culturewatch demo` left in this home) fails with "Connection refused".
+BEFORE_THE_API = ("api-server", "dag-processor")
+AFTER_THE_API = ("scheduler", "triggerer")
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 
@@ -111,8 +115,9 @@ class LocalUI:
         return env
 
     def start(self, timeout_s: float = 300) -> LocalUI:
-        """Migrate the metadata DB, create the pools, start the components, wait until the API
-        answers and the project's DAGs are parsed, and unpause them."""
+        """Migrate the metadata DB, create the pools, start the API server and the DAG processor,
+        then, once the API answers, the scheduler and the triggerer; wait until the project's DAGs
+        are parsed, and unpause them."""
         logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per poll
         if not port_is_free(self.port):
             raise CulturewatchError(f"port {self.port} on 127.0.0.1 is in use: choose another with --port")
@@ -125,26 +130,23 @@ class LocalUI:
             passwords.chmod(0o600)
         init_airflow(self.paths)
         ensure_pools(self.paths, self.config)
-        executable = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
-        env = self.env()
-        for component in COMPONENTS:
-            self.processes.append(
-                spawn(
-                    component,
-                    [executable, component],
-                    self.paths.logs / f"ui-{component}.log",
-                    env,
-                    self.home,
-                )
-            )
         try:
+            self._spawn(BEFORE_THE_API)
             wait_for("the Airflow API server", self._healthy, timeout_s, 2)
+            self._spawn(AFTER_THE_API)
             wait_for("the project's DAGs to be parsed", self._dags_parsed, timeout_s, 3)
             self.unpause()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _spawn(self, components: tuple[str, ...]) -> None:
+        executable = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
+        env = self.env()
+        for component in components:
+            log = self.paths.logs / f"ui-{component}.log"
+            self.processes.append(spawn(component, [executable, component], log, env, self.home))
 
     def check_alive(self) -> None:
         raise_if_any_stopped(self.processes, "Airflow component(s)")
