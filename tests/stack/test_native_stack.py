@@ -104,16 +104,11 @@ def _failure_report(stack: NativeStack, client: httpx.Client, dag_id: str, run_i
     )
 
 
-def test_probe_transform_quality_chain_on_celery(
-    stack, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def test_probe_transform_quality_chain_on_celery(stack, tmp_path: Path) -> None:
     stack, server, config = stack
     anonymous = httpx.get(f"{stack.api_url}/api/v2/dags", timeout=30)
     assert anonymous.status_code == 401, "the API answers without authentication"
     client = stack.client()
-    # closed before the stack stops: an open keep-alive connection holds the API server's graceful
-    # shutdown (uvicorn's, up to [api] worker_timeout) past the stop's grace
-    request.addfinalizer(client.close)
 
     def parsed(dag_id: str) -> bool:
         stack.check_alive()
