@@ -1,5 +1,6 @@
 """The embedded model server's command line, its lean logprobs' ordering, and reading its engine log."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +50,18 @@ def test_threads_come_from_the_environment_unless_given(
 ) -> None:
     model = ("qwen2.5-coder-1.5b-instruct", Path("/m.gguf"))
     monkeypatch.delenv(MODEL_THREADS_ENV, raising=False)
-    assert _option(LocalModelServer(*model).command(), "--n_threads") == "2"
+
+    def threads(server: LocalModelServer) -> tuple[str | None, str | None]:
+        """Generation's and prompt evaluation's (llama-cpp-python's default for it: every core)."""
+        command = server.command()
+        return _option(command, "--n_threads"), _option(command, "--n_threads_batch")
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert threads(LocalModelServer(*model)) == ("2", "16")  # nobody sized it
     monkeypatch.setenv(MODEL_THREADS_ENV, "1")  # a server that shares its cores (make test's e2e phase)
-    assert _option(LocalModelServer(*model).command(), "--n_threads") == "1"
-    assert _option(LocalModelServer(*model, n_threads=4).command(), "--n_threads") == "4"
+    assert threads(LocalModelServer(*model)) == ("1", "1")
+    assert threads(LocalModelServer(*model, engine="stock")) == ("1", "1")
+    assert threads(LocalModelServer(*model, n_threads=4, n_threads_batch=4)) == ("4", "4")
     for wrong in ("0", "two", "-1", "1.5"):
         monkeypatch.setenv(MODEL_THREADS_ENV, wrong)
         with pytest.raises(CulturewatchError, match=f"{MODEL_THREADS_ENV}='{wrong}'"):

@@ -22,18 +22,32 @@ from culturewatch.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 MODEL_PYTHON_ENV = "CULTUREWATCH_MODEL_PYTHON"
-# llama.cpp threads of a server nobody sized: 2 fills a 2-core machine it has to itself; 1 where it
-# shares the cores (its threads spin at a barrier: 2 threads on busy cores ran 10x slower)
+# llama.cpp threads of a server: $CULTUREWATCH_MODEL_THREADS sizes generation and prompt evaluation
+# alike (1 where the server shares its cores: threads spin at a barrier, and 2 threads on busy
+# cores ran 10x slower). Nobody sized it: 2 for generation, which fills a 2-core machine it has to
+# itself, and every core for prompt evaluation (llama-cpp-python's own default).
 MODEL_THREADS_ENV = "CULTUREWATCH_MODEL_THREADS"
 LEAN_SERVER_SCRIPT = Path(__file__).with_name("lean_llama_server.py")
 
 
-def default_threads() -> int:
-    """$CULTUREWATCH_MODEL_THREADS, else 2."""
-    chosen = os.environ.get(MODEL_THREADS_ENV, "2")
+def _sized_threads() -> int | None:
+    """$CULTUREWATCH_MODEL_THREADS, checked; None when unset."""
+    chosen = os.environ.get(MODEL_THREADS_ENV)
+    if chosen is None:
+        return None
     if not chosen.isdigit() or not 1 <= int(chosen) <= 256:
         raise CulturewatchError(f"{MODEL_THREADS_ENV}={chosen!r}: expected a whole number of threads, 1-256")
     return int(chosen)
+
+
+def default_threads() -> int:
+    """Generation's threads: $CULTUREWATCH_MODEL_THREADS, else 2."""
+    return _sized_threads() or 2
+
+
+def default_batch_threads() -> int:
+    """Prompt evaluation's threads: $CULTUREWATCH_MODEL_THREADS, else every core."""
+    return _sized_threads() or os.cpu_count() or 1
 
 
 def model_server_python() -> Path:
@@ -62,6 +76,7 @@ class LocalModelServer:
     port: int = 8091
     log_path: Path | None = None
     n_threads: int = field(default_factory=default_threads)
+    n_threads_batch: int = field(default_factory=default_batch_threads)
     n_ctx: int = 2048
     startup_timeout_s: float = 180.0
     lora_path: Path | None = None
@@ -89,6 +104,9 @@ class LocalModelServer:
             str(self.port),
             "--n_threads",
             str(self.n_threads),
+            # always given: --n_threads alone leaves prompt evaluation on every core
+            "--n_threads_batch",
+            str(self.n_threads_batch),
             "--n_ctx",
             str(self.n_ctx),
             *(["--lora_path", str(self.lora_path)] if self.lora_path is not None else []),
