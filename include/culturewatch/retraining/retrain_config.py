@@ -51,12 +51,7 @@ class EndpointSpec(_Strict):
         default=None, description="environment variable with the endpoint's API key (e.g. VLLM_API_KEY)"
     )
     port: int = Field(default=8096, ge=1024, le=65535)
-    n_threads: int = Field(
-        default=2,
-        ge=1,
-        le=256,
-        description="llama.cpp threads of the local server, generation and prompt evaluation alike",
-    )
+    n_threads: int = Field(default=2, ge=1, le=256, description="llama.cpp threads of the local server")
     concurrency: int = Field(default=1, ge=1, le=64)
     timeout_s: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=20)
