@@ -61,7 +61,10 @@ def test_threads_come_from_the_environment_unless_given(
     monkeypatch.setenv(MODEL_THREADS_ENV, "1")  # a server that shares its cores (make test's e2e phase)
     assert threads(LocalModelServer(*model)) == ("1", "1")
     assert threads(LocalModelServer(*model, engine="stock")) == ("1", "1")
-    assert threads(LocalModelServer(*model, n_threads=4, n_threads_batch=4)) == ("4", "4")
+    assert threads(LocalModelServer(*model, n_threads=4)) == (
+        "4",
+        "4",
+    )  # given: both, whatever the environment
     for wrong in ("0", "two", "-1", "1.5"):
         monkeypatch.setenv(MODEL_THREADS_ENV, wrong)
         with pytest.raises(CulturewatchError, match=f"{MODEL_THREADS_ENV}='{wrong}'"):

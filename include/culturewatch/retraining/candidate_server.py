@@ -93,7 +93,6 @@ def serve_registered_adapter(
         log_path=workdir / f"model-server-{port}.log",
         lora_path=adapter,
         n_threads=config.endpoint.n_threads,
-        n_threads_batch=config.endpoint.n_threads,
     )
     with server:
         yield ServedCandidate(registered_name, version, probe_as(config), server.base_url, adapter)

@@ -99,7 +99,6 @@ def base_endpoint(paths: DataPaths, work: RetrainWork, port: int | None = None, 
         log_path=work.root / "logs" / f"model-server-{port or config.endpoint.port}.log",
         lora_path=lora,
         n_threads=config.endpoint.n_threads,
-        n_threads_batch=config.endpoint.n_threads,
     )
     with server:
         yield server.base_url

@@ -40,14 +40,11 @@ def _sized_threads() -> int | None:
     return int(chosen)
 
 
-def default_threads() -> int:
-    """Generation's threads: $CULTUREWATCH_MODEL_THREADS, else 2."""
-    return _sized_threads() or 2
-
-
-def default_batch_threads() -> int:
-    """Prompt evaluation's threads: $CULTUREWATCH_MODEL_THREADS, else every core."""
-    return _sized_threads() or os.cpu_count() or 1
+def server_threads(chosen: int | None = None) -> tuple[int, int]:
+    """(generation, prompt evaluation) threads of a server: `chosen` for both, else
+    $CULTUREWATCH_MODEL_THREADS for both, else 2 and every core."""
+    sized = chosen or _sized_threads()
+    return (sized, sized) if sized else (2, os.cpu_count() or 1)
 
 
 def model_server_python() -> Path:
@@ -75,13 +72,16 @@ class LocalModelServer:
     model_path: Path
     port: int = 8091
     log_path: Path | None = None
-    n_threads: int = field(default_factory=default_threads)
-    n_threads_batch: int = field(default_factory=default_batch_threads)
+    n_threads: int | None = None  # generation and prompt evaluation alike; see `server_threads`
     n_ctx: int = 2048
     startup_timeout_s: float = 180.0
     lora_path: Path | None = None
     engine: Literal["lean", "stock"] = "lean"
     process: subprocess.Popen[bytes] | None = None
+    threads: tuple[int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.threads = server_threads(self.n_threads)
 
     @property
     def base_url(self) -> str:
@@ -102,11 +102,11 @@ class LocalModelServer:
             "127.0.0.1",
             "--port",
             str(self.port),
+            # both given: --n_threads alone leaves prompt evaluation on every core
             "--n_threads",
-            str(self.n_threads),
-            # always given: --n_threads alone leaves prompt evaluation on every core
+            str(self.threads[0]),
             "--n_threads_batch",
-            str(self.n_threads_batch),
+            str(self.threads[1]),
             "--n_ctx",
             str(self.n_ctx),
             *(["--lora_path", str(self.lora_path)] if self.lora_path is not None else []),
