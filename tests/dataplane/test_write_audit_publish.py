@@ -59,6 +59,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataPaths, str]:
     return paths, run_a
 
 
+def test_a_data_dirs_first_build_parses_nothing(store: tuple[DataPaths, str]) -> None:
+    """dbt runs from the builds folder, which names the candidate and the data dir relative to it:
+    the partial-parse state published with the manifest (`culturewatch dbt-manifest`) is then
+    valid as it is in a new data dir, whose first build parses nothing (a whole parse is seconds)."""
+    paths, _ = store
+    first = (paths.root / "dbt" / "logs" / "dbt.log").read_text().split("Running with dbt=")[1]
+    assert "Partial parsing enabled, no changes found" in first
+    assert "Starting full parse" not in first
+
+
 class Poller:
     """Every 0.5 s: GET the Alignment view and open + query the published warehouse read-only."""
 

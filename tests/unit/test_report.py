@@ -11,7 +11,7 @@ import pytest
 from culturewatch.cli import main
 from culturewatch.reporting.report import write_report
 from culturewatch.reporting.report_data import ReportOptions, UnknownRunError, load_report_data
-from culturewatch.settings import DATA_DIR_ENV, DataPaths
+from culturewatch.settings import DATA_DIR_ENV, DataPaths, data_paths
 from tests.published import handmade_build
 
 EVIL_MODEL = "evil<script>alert(1)</script>"
@@ -144,12 +144,16 @@ def _row(table_html: str, label: str) -> str:
     return table_html[table_html.rindex("<tr>", 0, start) : table_html.index("</tr>", start)]
 
 
-@pytest.fixture
-def report(paths: DataPaths, tmp_path: Path) -> tuple[Path, str]:
-    build_warehouse(paths)
-    out = tmp_path / "out"
-    files = write_report(paths, ReportOptions(run_id="r1", compare_run_id="r0"), out)
-    return out, files.html.read_text(encoding="utf-8")
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One report for the tests that only read it (rendering its figures takes seconds)."""
+    root = tmp_path_factory.mktemp("report")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(DATA_DIR_ENV, str(root / "data"))
+        paths = data_paths(root / "data")
+        build_warehouse(paths)
+        files = write_report(paths, ReportOptions(run_id="r1", compare_run_id="r0"), root / "out")
+    return root / "out", files.html.read_text(encoding="utf-8")
 
 
 def test_writes_vector_and_300_dpi_figures_and_both_pages(report: tuple[Path, str]) -> None:

@@ -26,14 +26,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from culturewatch.errors import CulturewatchError
-from culturewatch.settings import DBT_PROJECT_DIR
+from culturewatch.settings import DATA_DIR_ENV, DBT_PROJECT_DIR, STORE_ENV
 
 MANIFEST = "manifest.json"
 DIGEST = "manifest.digest"
+PARTIAL_PARSE = "partial_parse.msgpack"
+BUILD_DATABASE_NAME = "candidate.duckdb"
+BUILD_DATA_DIR = ".."
+"""The build database and the data dir as every parse here and every in-process build name them
+(relative to the builds folder, `<data dir>/build`: culturewatch.transform.warehouse_build): dbt
+keeps its partial-parse state only for the same profile values, and parses a file again when an
+env var it reads changed, so the same names everywhere make the state published here valid, as it
+is, in every data dir."""
 # what a parse leaves that is read later: the manifest (Cosmos) and the partial-parse state (a
-# parse after a small change takes ~7 s with it, ~18 s without); the digest goes last, so a reader
-# that sees the new digest sees the new manifest
-_PUBLISHED = ("partial_parse.msgpack", MANIFEST, DIGEST)
+# parse after a small change takes ~7 s with it, ~18 s without; a data dir's first build starts
+# from it); the digest goes last, so a reader that sees the new digest sees the new manifest
+_PUBLISHED = (PARTIAL_PARSE, MANIFEST, DIGEST)
 _SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
 
@@ -79,6 +87,21 @@ def checked_manifest(project: Path = DBT_PROJECT_DIR) -> Path:
     return manifest
 
 
+def seed_partial_parse(target: Path, project: Path = DBT_PROJECT_DIR) -> bool:
+    """Give a dbt target folder that has no partial-parse state the one published beside the
+    manifest, so that a data dir's first build does not parse the whole project (dbt checks the
+    state itself: it parses again whatever changed since, or everything when its version, the
+    profile or the --vars differ). Whether it was seeded."""
+    seed, state = project / "target" / PARTIAL_PARSE, target / PARTIAL_PARSE
+    if state.exists() or not seed.is_file():
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+    copying = state.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+    shutil.copyfile(seed, copying)  # the published file is replaced whole, never written in place
+    os.replace(copying, state)
+    return True
+
+
 @contextmanager
 def _writer_lock(project: Path) -> Iterator[None]:
     """One manifest writer at a time, across processes."""
@@ -94,12 +117,14 @@ def _parse_and_replace(project: Path) -> Path:
     with tempfile.TemporaryDirectory(dir=published, prefix=".parse-") as scratch:
         target = Path(scratch) / "target"
         target.mkdir()
-        if (previous := published / "partial_parse.msgpack").is_file():
+        if (previous := published / PARTIAL_PARSE).is_file():
             shutil.copy2(previous, target / previous.name)
         env = {
             **os.environ,
-            # parse renders the profile but opens nothing: any path will do
-            "CULTUREWATCH_BUILD_DATABASE": str(Path(scratch) / "parse-only.duckdb"),
+            # parse renders the profile but opens nothing; the name every build gives it, so that
+            # this parse's state serves them (and the next parse here)
+            "CULTUREWATCH_BUILD_DATABASE": BUILD_DATABASE_NAME,
+            DATA_DIR_ENV: BUILD_DATA_DIR,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_LOG_PATH": scratch,
         }
@@ -107,6 +132,7 @@ def _parse_and_replace(project: Path) -> Path:
             sys.executable, "-m", "dbt.cli.main", "parse",
             "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target),
         ]  # fmt: skip
+        env.pop(STORE_ENV, None)  # a build of the data dir's own store reads the data dir
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise CulturewatchError("dbt parse failed:\n" + (result.stdout + result.stderr)[-3000:])
