@@ -27,6 +27,17 @@ def dbt_manifest() -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests of modules marked `long` first, the order otherwise kept: pytest-xdist hands modules
-    out in this order (`--no-loadscope-reorder`), and a long module handed out last runs alone."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """Modules marked `long(seconds)` first, the longest first, the order otherwise kept:
+    pytest-xdist hands modules out in this order (`--no-loadscope-reorder`), and a long module
+    handed out last runs alone while the other worker waits."""
+    items.sort(key=lambda item: -expected_seconds(item))
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """A `long` module's measured time (0 for the rest); the marker without it is an error."""
+    marker = item.get_closest_marker("long")
+    if marker is None:
+        return 0.0
+    if len(marker.args) != 1 or not isinstance(marker.args[0], int | float) or marker.args[0] <= 0:
+        raise pytest.UsageError(f"{item.nodeid}: mark a long module with its measured seconds, long(300)")
+    return float(marker.args[0])

@@ -18,11 +18,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from culturewatch.probing.cache import COMMIT_INTERVAL_S
 from culturewatch.settings import DATA_DIR_ENV, PROJECT_ROOT, DataPaths
 from culturewatch.storage.parquet import read_table
 from culturewatch.storage.schema import RAW_RESPONSE_KEY
 from tests.fake_openai_server import FakeOpenAIServer
+
+pytestmark = pytest.mark.long(31)  # seconds, measured on 2 cores: handed out first
 
 CELLS = 48  # 2 countries x 24 VSM items, English only: one lane
 

@@ -17,6 +17,8 @@ from culturewatch.storage.warehouse import connect_warehouse
 from culturewatch.transform.warehouse_build import build_marts
 from tests.fake_openai_server import FakeOpenAIServer
 
+pytestmark = pytest.mark.long(64)  # seconds, measured on 2 cores: handed out first
+
 
 def _probe(paths: DataPaths, tmp_path: Path) -> str:
     config = tmp_path / "config.yaml"

@@ -48,6 +48,8 @@ from tests.fake_openai_server import FakeOpenAIServer
 from tests.native_services import PostgresServer
 from tests.object_store import SeaweedFS
 
+pytestmark = pytest.mark.long(59)  # seconds, measured on 2 cores: handed out first
+
 CELLS = 48  # US and JP, 24 VSM items, English: one lane
 TRUNCATED_RUN = "run-s3-truncated"
 

@@ -37,6 +37,8 @@ from tests.dbt.raw_fixture import write_parquet
 from tests.local_http_server import serving
 from tests.unit.quality_fixture import specs_for, write_run
 
+pytestmark = pytest.mark.long(78)  # seconds, measured on 2 cores: handed out first
+
 BUILD_ID = re.compile(r"build (\d{8}T\d{12}Z-[0-9a-f]{6})")
 GRID_A = {"settings": ["english"], "countries": ["US", "JP"]}
 GRID_B = {"settings": ["english"], "countries": ["US", "DE"]}

@@ -29,6 +29,8 @@ from tests.alert_receivers import SmtpReceiver, WebhookReceiver, write_alerts_co
 from tests.dbt import wvs_fixture
 from tests.dbt.raw_fixture import write_completed_run_events, write_responses
 
+pytestmark = pytest.mark.long(31)  # seconds, measured on 2 cores: handed out first
+
 SEEDS = wvs_fixture.DBT_PROJECT_DIR / "seeds" / "ground_truth"
 PROBED_AT = {"v1": datetime(2026, 1, 1, 12, 0, tzinfo=UTC), "v2": datetime(2026, 2, 1, 12, 0, tzinfo=UTC)}
 N_QUESTIONS, N_RIGHT_AFTER = 40, 4

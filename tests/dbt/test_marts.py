@@ -23,6 +23,8 @@ import pytest
 from culturewatch.storage.schema import RAW_RESPONSE_SCHEMA, RUN_EVENT_SCHEMA
 from tests.dbt import raw_fixture
 
+pytestmark = pytest.mark.long(35)  # seconds, measured on 2 cores: handed out first
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 

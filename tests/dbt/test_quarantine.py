@@ -34,6 +34,8 @@ from tests.dbt.raw_fixture import (
 )
 from tests.dbt.wvs_fixture import judgements, response, stances
 
+pytestmark = pytest.mark.long(54)  # seconds, measured on 2 cores: handed out first
+
 MODEL = "fixture-model"
 OK_RUNS = ("run-vsm-ok", "run-cspa-ok", "run-pol-ok")
 BAD_RUNS = ("run-vsm-bad", "run-cspa-bad", "run-pol-bad")

@@ -30,6 +30,8 @@ from tests.dbt.test_wvs_marts import _culturespa_rows
 from tests.dbt.wvs_fixture import write_fixture
 from tests.stack.dashboard_fixture import US_EXTREME
 
+pytestmark = pytest.mark.long(49)  # seconds, measured on 2 cores: handed out first
+
 SPA_RUN = "spa-run"
 VSM_RUNS = {  # run -> (model, version, hour, US answers)
     "a-v1": ("model-a", "v1", 10, None),

@@ -27,6 +27,8 @@ import pytest
 
 from tests.dbt.raw_fixture import DIMENSIONS, dbt, fetch, questionnaire, write_responses
 
+pytestmark = pytest.mark.long(26)  # seconds, measured on 2 cores: handed out first
+
 SELECT_BUILD = "resource_type:seed +vsm_country_scores +deviation_ratio"
 # the two marts and every model upstream of them: the staging tables load the raw files that
 # landed since the previous build (no seeds: `dbt run` does not load them again)

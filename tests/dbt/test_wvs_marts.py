@@ -43,6 +43,8 @@ from tests.dbt.wvs_fixture import (
     write_fixture,
 )
 
+pytestmark = pytest.mark.long(51)  # seconds, measured on 2 cores: handed out first
+
 RUN = "run-wvs-1"
 SHUFFLED = "run-wvs-2-shuffled"  # RUN's rows with trial labels swapped and in reverse order
 POLARITY_RUN = "run-pol-1"

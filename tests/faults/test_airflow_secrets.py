@@ -7,9 +7,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from culturewatch.orchestration.airflow_runs import PROBE_DAG, init_airflow, run_dag_test
 from tests.faults.conftest import run_events, stored_rows, write_config
 from tests.faults.fault_server import FaultServer
+
+pytestmark = pytest.mark.long(30)  # seconds, measured on 2 cores: handed out first
 
 SECRET = "s3cret-airflow-pw"
 

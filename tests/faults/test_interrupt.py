@@ -28,6 +28,8 @@ from tests.faults.conftest import (
 )
 from tests.faults.fault_server import FaultServer, read_log
 
+pytestmark = pytest.mark.long(70)  # seconds, measured on 2 cores: handed out first
+
 ALL_ITEMS = [f"m{number:02d}" for number in range(1, 25)]
 
 

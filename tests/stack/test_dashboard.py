@@ -34,6 +34,8 @@ from tests.stack.dashboard_fixture import (
     US_EXTREME_SCORES,
 )
 
+pytestmark = pytest.mark.long(45)  # seconds, measured on 2 cores: handed out first
+
 
 @pytest.fixture(scope="module")
 def served(warehouse: DataPaths) -> Iterator[tuple[str, dict[str, DataPaths]]]:

@@ -20,6 +20,8 @@ from culturewatch.settings import DataPaths
 from tests.local_http_server import serving
 from tests.stack.dashboard_fixture import CLEAN_QUARANTINE_REASON, MODEL, QUARANTINED_RUN
 
+pytestmark = pytest.mark.long(28)  # seconds, measured on 2 cores: handed out first
+
 
 @pytest.fixture(scope="module")
 def base_url(clean_warehouse: DataPaths) -> Iterator[str]:
