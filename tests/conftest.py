@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from culturewatch.settings import DATA_DIR_ENV, DataPaths, data_paths
+from tests.module_order import best_order
 
 
 @pytest.fixture
@@ -26,11 +27,23 @@ def dbt_manifest() -> Path:
     return current_manifest()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules marked `long(seconds)` first, the longest first, the order otherwise kept:
-    pytest-xdist hands modules out in this order (`--no-loadscope-reorder`), and a long module
-    handed out last runs alone while the other worker waits."""
-    items.sort(key=lambda item: -expected_seconds(item))
+@pytest.hookimpl(trylast=True)  # after -m has deselected: only this phase's modules are ordered
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules marked `long(seconds)` first, in the order that ends soonest (tests/module_order.py),
+    the order otherwise kept: pytest-xdist hands modules out in this order
+    (`--no-loadscope-reorder`), and a long module handed out last runs alone while the other
+    worker waits."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(str(item.path), []).append(item)
+    timed = {
+        name: [expected_seconds(tests[0]) / len(tests)] * len(tests)
+        for name, tests in modules.items()
+        if expected_seconds(tests[0])
+    }
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 2))
+    rank = {name: position for position, name in enumerate(best_order(timed, workers))}
+    items.sort(key=lambda item: rank.get(str(item.path), len(rank)))
 
 
 def expected_seconds(item: pytest.Item) -> float:

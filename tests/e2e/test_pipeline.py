@@ -25,7 +25,7 @@ from culturewatch.storage.warehouse import connect_warehouse
 from culturewatch.transform.warehouse_build import build_marts
 from tests.e2e.conftest import TEST_MODEL, write_config
 
-pytestmark = [pytest.mark.slow, pytest.mark.long(265)]
+pytestmark = [pytest.mark.slow, pytest.mark.long(261)]
 
 COUNTRIES = ["US", "EG", "JP"]  # EG: a country without ground truth for four dimensions
 

@@ -17,7 +17,7 @@ from culturewatch.storage.warehouse import connect_warehouse
 from culturewatch.transform.warehouse_build import build_marts
 from tests.e2e.conftest import TEST_MODEL, TEST_MODEL_VERSION
 
-pytestmark = [pytest.mark.slow, pytest.mark.long(75)]
+pytestmark = [pytest.mark.slow, pytest.mark.long(70)]
 
 PORT = 8098
 

@@ -58,7 +58,7 @@ from tests.e2e.regression_versions import (
     cached_skewing_adapter,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.long(163)]
+pytestmark = [pytest.mark.slow, pytest.mark.long(161)]
 
 PORT = 8101
 V1, V2 = f"mlflow:{REGISTERED_MODEL}/v1", f"mlflow:{REGISTERED_MODEL}/v2"

@@ -15,7 +15,7 @@ import pytest
 from culturewatch.retraining import evaluation, pipeline, promote_step
 from culturewatch.retraining.work import RetrainWork
 
-pytestmark = [pytest.mark.slow, pytest.mark.long(325)]
+pytestmark = [pytest.mark.slow, pytest.mark.long(275)]
 
 CONFIG = """\
 base_model:

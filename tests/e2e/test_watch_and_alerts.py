@@ -36,7 +36,7 @@ from tests.alert_receivers import (
 )
 from tests.e2e.conftest import TEST_MODEL
 
-pytestmark = [pytest.mark.slow, pytest.mark.long(96)]
+pytestmark = [pytest.mark.slow, pytest.mark.long(85)]
 
 PORT = 8097
 

@@ -35,7 +35,7 @@ from culturewatch.settings import DataPaths
 from culturewatch.storage.warehouse import connect_warehouse
 from tests.e2e.conftest import TEST_MODEL, write_config
 
-pytestmark = [pytest.mark.slow, pytest.mark.long(201)]
+pytestmark = [pytest.mark.slow, pytest.mark.long(215)]
 
 MODEL_PORT = 8141
 VERSIONS = {"demo": "v-demo", "cli": "v-cli", "ui": "v-ui"}

@@ -28,7 +28,7 @@ from culturewatch.storage.warehouse import connect_warehouse
 from tests.e2e.conftest import TEST_MODEL, TEST_MODEL_VERSION, write_config
 from tests.stack.native import NativeStack, wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.long(176)]
+pytestmark = [pytest.mark.slow, pytest.mark.long(181)]
 MODEL_PORTS = (8099, 8100)
 CHAIN_TIMEOUT_S = 1200
 
