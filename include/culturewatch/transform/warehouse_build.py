@@ -266,13 +266,17 @@ class WarehouseBuild:
             DATA_DIR_ENV: os.path.relpath(self.paths.root, self.folder),  # BUILD_DATA_DIR
         }
         seed_partial_parse(Path(environment["DBT_TARGET_PATH"]))
-        working = os.getcwd()
+        try:
+            working: str | None = os.getcwd()
+        except FileNotFoundError:  # started in a folder deleted since: nothing to return to
+            working = None
         with _environment(environment):
             os.chdir(self.folder)
             try:
                 yield
             finally:
-                os.chdir(working)
+                if working is not None:
+                    os.chdir(working)
 
     # ------------------------------------------------------------------ audit and publish
 
