@@ -87,19 +87,18 @@ def checked_manifest(project: Path = DBT_PROJECT_DIR) -> Path:
     return manifest
 
 
-def seed_partial_parse(target: Path, project: Path = DBT_PROJECT_DIR) -> bool:
+def seed_partial_parse(target: Path, project: Path = DBT_PROJECT_DIR) -> None:
     """Give a dbt target folder that has no partial-parse state the one published beside the
     manifest, so that a data dir's first build does not parse the whole project (dbt checks the
     state itself: it parses again whatever changed since, or everything when its version, the
-    profile or the --vars differ). Whether it was seeded."""
+    profile or the --vars differ)."""
     seed, state = project / "target" / PARTIAL_PARSE, target / PARTIAL_PARSE
     if state.exists() or not seed.is_file():
-        return False
+        return
     target.mkdir(parents=True, exist_ok=True)
     copying = state.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
     shutil.copyfile(seed, copying)  # the published file is replaced whole, never written in place
     os.replace(copying, state)
-    return True
 
 
 @contextmanager
