@@ -175,6 +175,12 @@ def _fetch_model(args: argparse.Namespace) -> None:
     print(assemble(args.model, data_paths(args.data_dir).models))
 
 
+def _fetch_converter(args: argparse.Namespace) -> None:
+    from culturewatch.retraining.convert import converter_dir
+
+    print(converter_dir(data_paths(args.data_dir)))
+
+
 def _serve_model(args: argparse.Namespace) -> None:
     from culturewatch.serving.llama_server import LocalModelServer, stop_from_pidfile
     from culturewatch.serving.model_files import assemble
@@ -369,6 +375,12 @@ def parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser("fetch-model", help="assemble and verify a bundled GGUF model")
     fetch.add_argument("model", nargs="?", default="qwen2.5-coder-1.5b-instruct")
     fetch.set_defaults(handler=_fetch_model)
+
+    converter = commands.add_parser(
+        "fetch-converter",
+        help="download llama.cpp's LoRA-to-GGUF converter (retraining) into the tools dir, once",
+    )
+    converter.set_defaults(handler=_fetch_converter)
 
     retrain = commands.add_parser(
         "retrain", help="CultureSPA retraining: generate, select, LoRA-train, register, evaluate, promote"

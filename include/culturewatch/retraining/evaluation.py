@@ -145,7 +145,9 @@ def _held_out_prompts(work: RetrainWork):
     held = comparable_questions(seed_questions(instrument))[: work.config.evaluation.held_out_questions]
     countries = chosen_countries(work.config.evaluation.countries)[:2]
     aware = work.config.answers.aware_strategy
-    return instrument, [(question, aware, country) for question in held for country in countries]
+    # country by country: consecutive prompts share the persona's system prompt, which the
+    # server's prefix cache then evaluates once per country instead of once per prompt
+    return instrument, [(question, aware, country) for country in countries for question in held]
 
 
 def measure_shift(paths: DataPaths, retrain_id: str) -> dict[str, object]:
