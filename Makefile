@@ -76,43 +76,38 @@ demo: setup
 ui: setup
 	$(VENV)/bin/culturewatch ui
 
-# Three phases, all always run; the command fails when any does. First the tests without the real
-# model, on both cores (pytest-xdist, one module per worker: a module's fixtures are built once).
-# Then, with the machine to themselves, the tests that measure wall time under a load of their own
-# (`timing`). Last the end-to-end tests (`slow`), which serve the real model: two modules at once,
-# each model server on one llama.cpp thread (CULTUREWATCH_MODEL_THREADS=1) and torch's LoRA training
-# on one OpenMP thread (OMP_NUM_THREADS=1). Their threads spin at a barrier, so two threads on cores
-# another module uses collapse (the retrain test took 610 s instead of 225); one thread has no
-# barrier. `test-fast` leaves out only `slow`.
+# Two phases, both always run; the command fails when either does. First, with the machine to
+# themselves, the tests that measure wall time under a load of their own (`timing`; they collect
+# only their folder: tests/unit/test_phase_paths.py fails when a module marked `timing` is
+# elsewhere). Then every other test, on both cores (pytest-xdist, one module per worker: a module's
+# fixtures are built once). The end-to-end tests (`slow`) serve the real model: each model server
+# on one llama.cpp thread (CULTUREWATCH_MODEL_THREADS=1) and torch's LoRA training on one OpenMP
+# thread (OMP_NUM_THREADS=1). Their threads spin at a barrier, so two threads on cores another
+# module uses collapse (the retrain test took 610 s instead of 225); one thread has no barrier.
+# One session for both kinds: an end-to-end module runs beside the small ones instead of beside
+# another end-to-end module, and nobody waits at a barrier between them (1037 s against 423 + 790 s
+# as two sessions, 2026-12-08, docs/benchmarks.md). `test-fast` leaves out only `slow`.
 # Modules marked `long(seconds)` are handed out first, the longest first (tests/conftest.py orders
 # them; pytest-xdist keeps that order with --no-loadscope-reorder, where it would otherwise hand out
 # the modules with the most tests first): two workers otherwise end with one long module running
 # alone.
 TEST_WORKERS ?= 2
-# The first phase's dbt builds run on one dbt thread (DBT_THREADS): the two workers already keep
-# both cores busy, and a second thread per build costs 9 % more CPU for these small builds (the
-# end-to-end phase keeps the profile's two, the product's setting).
-PARALLEL_TESTS := DBT_THREADS=1 $(VENV)/bin/pytest -m "not slow and not timing" -n $(TEST_WORKERS) \
-	--dist loadfile --no-loadscope-reorder
-# The second and third phases collect only the folders their tests are in (collecting all of
-# tests/ takes 13 s of each worker's CPU); tests/unit/test_phase_paths.py fails when a module
-# marked `timing` or `slow` is elsewhere.
+# dbt builds run on one dbt thread (DBT_THREADS): the two workers already keep both cores busy, and
+# a second thread per build costs 9 % more CPU for these small builds. The end-to-end modules build
+# with the profile's two, the product's setting (tests/conftest.py).
+PARALLEL_TESTS := CULTUREWATCH_MODEL_THREADS=1 OMP_NUM_THREADS=1 DBT_THREADS=1 $(VENV)/bin/pytest \
+	-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 TIMING_TEST_PATHS := tests/dags
-SLOW_TEST_PATHS := tests/e2e tests/stack
 TIMING_TESTS := $(VENV)/bin/pytest -m timing $(TIMING_TEST_PATHS)
-SLOW_TESTS := CULTUREWATCH_MODEL_THREADS=1 OMP_NUM_THREADS=1 $(VENV)/bin/pytest -m "slow and not timing" \
-	-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(SLOW_TEST_PATHS)
-# $(call phases,FIRST,SECOND[,THIRD]): run each whatever the others did; fail with the first
-# failure's status.
-phases = status=0; $(1) || status=$$?; $(2) || status=$$((status ? status : $$?)); \
-	$(if $(3),$(3) || status=$$((status ? status : $$?));) exit $$status
+# $(call phases,FIRST,SECOND): run each whatever the other did; fail with the first failure's status.
+phases = status=0; $(1) || status=$$?; $(2) || status=$$((status ? status : $$?)); exit $$status
 
 test: setup stack-deps
 	$(VENV)/bin/ruff check .
-	$(call phases,$(PARALLEL_TESTS),$(TIMING_TESTS),$(SLOW_TESTS))
+	$(call phases,$(TIMING_TESTS),$(PARALLEL_TESTS) -m "not timing")
 
 test-fast: setup stack-deps
-	$(call phases,$(PARALLEL_TESTS),$(TIMING_TESTS))
+	$(call phases,$(TIMING_TESTS),$(PARALLEL_TESTS) -m "not slow and not timing")
 
 lint: setup
 	$(VENV)/bin/ruff check .

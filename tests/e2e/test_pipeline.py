@@ -36,6 +36,9 @@ def test_dags_end_to_end_on_the_real_model(paths, model_server: LocalModelServer
     run_dag_test(paths, PROBE_DAG, {"config": str(config)})
     run_dag_test(paths, TRANSFORM_DAG)
 
+    # built as the product builds it: the profile's two dbt threads (tests/conftest.py)
+    transform_log = (paths.logs / f"airflow-dags-test-{TRANSFORM_DAG}.log").read_text(errors="replace")
+    assert "Concurrency: 2 threads" in transform_log
     raw_rows = rows_on_disk(paths.raw_responses)
     assert raw_rows == len(COUNTRIES) * 24
     assert model_server.chat_requests_served() == raw_rows
