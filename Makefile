@@ -93,8 +93,8 @@ ui: setup
 # alone.
 TEST_WORKERS ?= 2
 # dbt builds run on one dbt thread (DBT_THREADS): the two workers already keep both cores busy, and
-# a second thread per build costs 9 % more CPU for these small builds. The end-to-end modules build
-# with the profile's two, the product's setting (tests/conftest.py).
+# a second thread per build costs 9 % more CPU for these small builds. The end-to-end pipeline
+# module builds with the profile's two, the product's setting (tests/e2e/test_pipeline.py).
 PARALLEL_TESTS := CULTUREWATCH_MODEL_THREADS=1 OMP_NUM_THREADS=1 DBT_THREADS=1 $(VENV)/bin/pytest \
 	-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 TIMING_TEST_PATHS := tests/dags

@@ -27,19 +27,6 @@ def dbt_manifest() -> Path:
     return current_manifest()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def product_dbt_threads_end_to_end(request: pytest.FixtureRequest) -> Iterator[None]:
-    """`make test` runs dbt on one thread (DBT_THREADS=1: two workers keep both cores busy); an
-    end-to-end module (`slow`) builds with the profile's threads, the product's setting, so a
-    multi-threaded build stays tested."""
-    if request.node.get_closest_marker("slow") is None:
-        yield
-        return
-    with pytest.MonkeyPatch.context() as environment:
-        environment.delenv("DBT_THREADS", raising=False)
-        yield
-
-
 @pytest.hookimpl(trylast=True)  # after -m has deselected: only the modules that run are ordered
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules marked `long(seconds)` first, in the order that ends soonest (tests/module_order.py),

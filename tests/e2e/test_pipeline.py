@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -30,13 +31,22 @@ pytestmark = [pytest.mark.slow, pytest.mark.long(261)]
 COUNTRIES = ["US", "EG", "JP"]  # EG: a country without ground truth for four dimensions
 
 
+@pytest.fixture(scope="module", autouse=True)
+def product_dbt_threads() -> Iterator[None]:
+    """This module builds as the product does, on the profile's two dbt threads: `make test` runs
+    every other build on one (DBT_THREADS=1, the two workers keep both cores busy)."""
+    with pytest.MonkeyPatch.context() as environment:
+        environment.delenv("DBT_THREADS", raising=False)
+        yield
+
+
 def test_dags_end_to_end_on_the_real_model(paths, model_server: LocalModelServer, tmp_path: Path) -> None:
     config = write_config(tmp_path / "config.yaml", COUNTRIES)
     init_airflow(paths)
     run_dag_test(paths, PROBE_DAG, {"config": str(config)})
     run_dag_test(paths, TRANSFORM_DAG)
 
-    # built as the product builds it: the profile's two dbt threads (tests/conftest.py)
+    # built as the product builds it: the profile's two dbt threads (`product_dbt_threads`)
     transform_log = (paths.logs / f"airflow-dags-test-{TRANSFORM_DAG}.log").read_text(errors="replace")
     assert "Concurrency: 2 threads" in transform_log
     raw_rows = rows_on_disk(paths.raw_responses)
