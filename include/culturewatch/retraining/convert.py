@@ -49,13 +49,20 @@ def converter_dir(paths: DataPaths, version: str | None = None) -> Path:
     if not sdist.is_file():
         log.info("downloading the llama-cpp-python %s sdist for llama.cpp's LoRA converter", version)
         sdist.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
+        fetched = subprocess.run(
             [
                 sys.executable, "-m", "pip", "download", f"llama-cpp-python=={version}",
                 "--no-deps", "--no-binary", ":all:", "--quiet", "-d", str(sdist.parent),
             ],
-            check=True,
+            capture_output=True, text=True,
         )  # fmt: skip
+        if fetched.returncode != 0 or not sdist.is_file():
+            errors = [line for line in fetched.stderr.splitlines() if line.startswith("ERROR")]
+            reason = errors[-1] if errors else f"pip exited with {fetched.returncode}, no {sdist.name}"
+            raise CulturewatchError(
+                f"could not download the llama-cpp-python {version} sdist (llama.cpp's LoRA converter) "
+                f"into {sdist.parent}: {reason}"
+            )
     prefix = f"llama_cpp_python-{version}/vendor/llama.cpp/"
     with tempfile.TemporaryDirectory(dir=sdist.parent) as scratch, tarfile.open(sdist) as archive:
         members = [
