@@ -1,5 +1,7 @@
-"""The order in which the parallel phases hand out their long modules: the one that ends soonest
-under pytest-xdist's own hand-out rule, for the modules' measured times (`long(seconds)`).
+"""The order in which a parallel pytest session hands out its long modules: the one that ends
+soonest under pytest-xdist's own hand-out rule, for the modules' measured times (`long(seconds)`).
+`make test` and `make test-fast` run more than EXHAUSTIVE_UP_TO long modules, so they hand them out
+longest first; the search orders a smaller selection (e.g. `pytest -n 2 tests/e2e`).
 
 pytest-xdist (`--dist loadfile --no-loadscope-reorder`) gives a worker its next module as soon as
 the worker holds two unfinished tests or fewer (`_reschedule` in xdist/scheduler/loadscope.py): a
