@@ -47,22 +47,7 @@ def converter_dir(paths: DataPaths, version: str | None = None) -> Path:
         return target
     sdist = tools_dir(paths) / f"llama_cpp_python-{version}.tar.gz"
     if not sdist.is_file():
-        log.info("downloading the llama-cpp-python %s sdist for llama.cpp's LoRA converter", version)
-        sdist.parent.mkdir(parents=True, exist_ok=True)
-        fetched = subprocess.run(
-            [
-                sys.executable, "-m", "pip", "download", f"llama-cpp-python=={version}",
-                "--no-deps", "--no-binary", ":all:", "--quiet", "-d", str(sdist.parent),
-            ],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        if fetched.returncode != 0 or not sdist.is_file():
-            errors = [line for line in fetched.stderr.splitlines() if line.startswith("ERROR")]
-            reason = errors[-1] if errors else f"pip exited with {fetched.returncode}, no {sdist.name}"
-            raise CulturewatchError(
-                f"could not download the llama-cpp-python {version} sdist (llama.cpp's LoRA converter) "
-                f"into {sdist.parent}: {reason}"
-            )
+        _download_sdist(version, sdist)
     prefix = f"llama_cpp_python-{version}/vendor/llama.cpp/"
     with tempfile.TemporaryDirectory(dir=sdist.parent) as scratch, tarfile.open(sdist) as archive:
         members = [
@@ -76,6 +61,30 @@ def converter_dir(paths: DataPaths, version: str | None = None) -> Path:
         archive.extractall(scratch, members=members, filter="data")
         Path(scratch, prefix).rename(target)
     return target
+
+
+def _download_sdist(version: str, sdist: Path) -> None:
+    """The llama-cpp-python sdist from PyPI (pip), in place whole or not at all: a download that
+    is killed leaves no half file that a later call would take for the sdist."""
+    log.info("downloading the llama-cpp-python %s sdist for llama.cpp's LoRA converter", version)
+    sdist.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=sdist.parent, prefix=".download-") as scratch:
+        fetched = subprocess.run(
+            [
+                sys.executable, "-m", "pip", "download", f"llama-cpp-python=={version}",
+                "--no-deps", "--no-binary", ":all:", "--quiet", "-d", scratch,
+            ],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        downloaded = Path(scratch) / sdist.name
+        if fetched.returncode != 0 or not downloaded.is_file():
+            errors = [line for line in fetched.stderr.splitlines() if line.startswith("ERROR")]
+            reason = errors[-1] if errors else f"pip exited with {fetched.returncode}, no {sdist.name}"
+            raise CulturewatchError(
+                f"could not download the llama-cpp-python {version} sdist (llama.cpp's LoRA converter) "
+                f"into {sdist.parent}: {reason}"
+            )
+        os.replace(downloaded, sdist)
 
 
 def convert_adapter(
