@@ -111,8 +111,10 @@ COMMITTED_ADAPTERS = Path(__file__).parent / "adapters"
 def adapter_key() -> str:
     """What decides the trained adapter: the training settings, the SFT set, the base model, the
     project's training and conversion code and the versions of the libraries they run on. A
-    change to any of them is a new key, so a cached adapter is never one the test would not train."""
-    from culturewatch.retraining.convert import llama_cpp_python_version
+    change to any of them is a new key, so a cached adapter is never one the test would not train.
+    Where the converter comes from (`retraining.converter`: its download, the tools dir) is not an
+    input, its version is."""
+    from culturewatch.retraining.converter import llama_cpp_python_version
     from tests.e2e.conftest import TEST_MODEL, TEST_MODEL_VERSION
 
     modules = ("retrain_config", "convert", "lora")

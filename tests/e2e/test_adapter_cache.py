@@ -51,6 +51,12 @@ def test_the_committed_adapter_of_the_current_key_is_served_untrained(
     tmp_path: Path, no_training: None
 ) -> None:
     committed = regression_versions.COMMITTED_ADAPTERS / adapter_key()
+    held = sorted(path.name for path in regression_versions.COMMITTED_ADAPTERS.iterdir())
+    assert (committed / "adapter.gguf").is_file(), (
+        f"no committed adapter for the current key {committed.name} (committed: {held}): a training "
+        "input changed; if it cannot change the adapter's bytes, move it out of the key's sources, "
+        "else run tests/e2e/test_regression_end_to_end.py and commit the adapter it cached"
+    )
     adapter = cached_skewing_adapter(DataPaths(tmp_path / "data"), tmp_path / "models", tmp_path / "train")
     assert adapter.gguf.read_bytes() == (committed / "adapter.gguf").read_bytes()
     assert adapter.gguf.read_bytes()[:4] == b"GGUF" and adapter.peft_dir is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from culturewatch.cli import main
-from culturewatch.retraining.convert import TOOLS_DIR_ENV, converter_dir, llama_cpp_python_version
+from culturewatch.retraining.converter import TOOLS_DIR_ENV, converter_dir, llama_cpp_python_version
 from culturewatch.settings import PROJECT_ROOT, DataPaths
 
 

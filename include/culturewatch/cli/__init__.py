@@ -176,7 +176,7 @@ def _fetch_model(args: argparse.Namespace) -> None:
 
 
 def _fetch_converter(args: argparse.Namespace) -> None:
-    from culturewatch.retraining.convert import converter_dir
+    from culturewatch.retraining.converter import converter_dir
 
     print(converter_dir(data_paths(args.data_dir)))
 
