@@ -26,7 +26,8 @@ from culturewatch.settings import PROJECT_ROOT, DataPaths
 log = logging.getLogger(__name__)
 TOOLS_DIR_ENV = "CULTUREWATCH_TOOLS_DIR"
 MODEL_SERVER_LOCK = PROJECT_ROOT / "requirements" / "model-server.lock"
-_CONVERTER_PARTS = ("convert_lora_to_gguf.py", "convert_hf_to_gguf.py", "conversion/", "gguf-py/")
+_SCRIPT = "convert_lora_to_gguf.py"  # a folder holding it is an extracted converter
+_CONVERTER_PARTS = (_SCRIPT, "convert_hf_to_gguf.py", "conversion/", "gguf-py/")
 
 
 def llama_cpp_python_version(lock: Path = MODEL_SERVER_LOCK) -> str:
@@ -46,7 +47,7 @@ def converter_dir(paths: DataPaths, version: str | None = None) -> Path:
     """llama.cpp's converter from the llama-cpp-python sdist, downloaded and extracted once."""
     version = version or llama_cpp_python_version()
     target = tools_dir(paths) / f"llama.cpp-{version}"
-    if (target / "convert_lora_to_gguf.py").is_file():
+    if (target / _SCRIPT).is_file():
         return target
     sdist = tools_dir(paths) / f"llama_cpp_python-{version}.tar.gz"
     if not sdist.is_file():
@@ -62,7 +63,13 @@ def converter_dir(paths: DataPaths, version: str | None = None) -> Path:
         if not members:
             raise CulturewatchError(f"{sdist}: no vendored llama.cpp converter inside")
         archive.extractall(scratch, members=members, filter="data")
-        Path(scratch, prefix).rename(target)
+        try:
+            Path(scratch, prefix).rename(target)
+        except OSError as taken:  # another process extracted it first: use theirs
+            if not (target / _SCRIPT).is_file():
+                raise CulturewatchError(
+                    f"{target}: in the way of llama.cpp's converter and not one (no {_SCRIPT}); remove it"
+                ) from taken
     return target
 
 
